@@ -1,0 +1,102 @@
+// Command pushsim simulates push-based multi-factor authentication: a Verify
+// v2 compatible server, a simulated phone, and a terminal UI that draws it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version names the build in User-Agent strings and logs.
+const version = "0.1.0"
+
+// command is one subcommand: it parses its own flags from args and returns
+// an error to be printed as one line on stderr.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the Verify server alone", runServe},
+	}
+}
+
+const usage = `pushsim simulates push MFA in the style of Twilio Verify Push.
+
+Examples:
+  pushsim serve                               # server on 127.0.0.1:4010, test credentials
+
+Commands:
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		default:
+			fmt.Fprintf(stderr, "pushsim %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "pushsim: unknown command %q (try pushsim --help)\n", args[0])
+	return 2
+}
+
+// errUsage reports a flag error the flag package has already printed.
+var errUsage = errors.New("usage error")
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'pushsim <command> --help' for a command's flags.\n")
+}
+
+// parseFlags parses args into fs and maps flag errors to errUsage so run
+// does not print them twice.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}

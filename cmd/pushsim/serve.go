@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pushsim/pushsim/server"
+)
+
+const serveUsage = `Usage: pushsim serve [flags]
+
+Runs the Verify v2 server. On loopback it accepts the test credentials
+AC00000000000000000000000000000000 / pushsimtesttoken.
+
+Examples:
+  pushsim serve                          # 127.0.0.1:4010, state in ~/.pushsim/server
+  pushsim serve --memory                 # nothing kept after exit
+  pushsim serve --addr 0.0.0.0:4010 --public-url http://laptop.local:4010
+
+Flags:
+`
+
+// stateDir is pushsim's one state directory: $PUSHSIM_HOME, else ~/.pushsim.
+func stateDir() (string, error) {
+	if d := os.Getenv("PUSHSIM_HOME"); d != "" {
+		return d, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find a home directory; set PUSHSIM_HOME: %w", err)
+	}
+	return filepath.Join(home, ".pushsim"), nil
+}
+
+// envDefault returns the environment variable's value or def.
+func envDefault(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
+	addr := fs.String("addr", envDefault("PUSHSIM_ADDR", "127.0.0.1:4010"), "listen address (env PUSHSIM_ADDR)")
+	data := fs.String("data", os.Getenv("PUSHSIM_DATA"), "data directory (default $PUSHSIM_HOME/server or ~/.pushsim/server; env PUSHSIM_DATA)")
+	memory := fs.Bool("memory", false, "keep state in memory only")
+	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID (env PUSHSIM_ACCOUNT_SID)")
+	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token (env PUSHSIM_AUTH_TOKEN)")
+	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir := *data
+	if *memory {
+		dir = ""
+	} else if dir == "" {
+		home, err := stateDir()
+		if err != nil {
+			return err
+		}
+		dir = filepath.Join(home, "server")
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := *publicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	srv, err := server.New(ctx, server.Config{
+		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
+		TestCredentials: isLoopback(ln.Addr().String()), PublicURL: base, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	sid, token := srv.Credentials()
+	if srv.GeneratedCredentials() {
+		fmt.Fprintf(stdout, "Generated credentials (shown once, kept in %s):\n  Account SID: %s\n  Auth token:  %s\n", dir, sid, token)
+	}
+	where := dir
+	if where == "" {
+		where = "memory"
+	}
+	fmt.Fprintf(stdout, "pushsim %s serving Verify v2 at %s/v2 (account %s, state in %s)\n", version, base, sid, where)
+	return serveHTTP(ctx, ln, srv, log)
+}
+
+// serveHTTP serves until ctx ends, then shuts down gracefully: in-flight
+// requests get a few seconds to finish.
+func serveHTTP(ctx context.Context, ln net.Listener, srv *server.Server, log *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBackground := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Run(bg); close(done) }()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopBackground()
+		<-done
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdownCtx)
+	stopBackground()
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

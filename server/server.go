@@ -1,0 +1,247 @@
+// Package server assembles pushsim's Verify server: the store, the Verify
+// engine, the /v2 API and the emulator endpoints, plus the background work
+// that keeps state honest (expiry and unverified-factor sweeps).
+package server
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/pushsim/pushsim/server/api"
+	"github.com/pushsim/pushsim/server/sim"
+	"github.com/pushsim/pushsim/server/store"
+	"github.com/pushsim/pushsim/server/verify"
+)
+
+// Well-known credentials accepted when the server listens on loopback only.
+// They are printed in the README; never use them on a reachable address.
+const (
+	TestAccountSid = "AC00000000000000000000000000000000"
+	TestAuthToken  = "pushsimtesttoken"
+)
+
+// Config sets up a Server.
+type Config struct {
+	// DataDir holds the database; empty keeps everything in memory.
+	DataDir string
+	// AccountSid and AuthToken, when set, are the account credentials.
+	AccountSid string
+	AuthToken  string
+	// TestCredentials allows the well-known test credentials; set it only
+	// when listening on loopback. Otherwise missing credentials are
+	// generated and reported through GeneratedCredentials.
+	TestCredentials bool
+	// PublicURL is the base URL used in url, links and meta.
+	PublicURL string
+	Logger    *slog.Logger
+	// Now and Rand are test hooks; nil means the real clock and crypto/rand.
+	Now  func() time.Time
+	Rand io.Reader
+	// SweepInterval is how often expiry and cleanup run (default 5 s).
+	SweepInterval time.Duration
+	// UnverifiedFactorTTL is how long an unverified factor lives (default 1 h).
+	UnverifiedFactorTTL time.Duration
+}
+
+// Server is a running Verify server's state.
+type Server struct {
+	cfg       Config
+	store     store.Store
+	engine    *verify.Engine
+	handler   http.Handler
+	generated bool
+}
+
+// New opens the store and builds the handler. Close releases the store.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 5 * time.Second
+	}
+	st, err := store.OpenSQLite(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: st}
+	if err := s.resolveCredentials(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.engine, err = verify.New(ctx, verify.Config{
+		Store: st, AccountSid: s.cfg.AccountSid, Now: cfg.Now, Rand: cfg.Rand,
+		UnverifiedFactorTTL: cfg.UnverifiedFactorTTL,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v2/", api.New(api.Config{Engine: s.engine, AuthToken: s.cfg.AuthToken, PublicURL: cfg.PublicURL, Logger: cfg.Logger}))
+	sim.Mount(mux)
+	s.handler = logRequests(cfg.Logger, mux)
+	return s, nil
+}
+
+// resolveCredentials settles the account: explicit values win, then what
+// the data directory remembers, then test or freshly generated ones. The
+// account SID is remembered because phones sign it into every device token.
+func (s *Server) resolveCredentials(ctx context.Context) error {
+	return s.store.Write(ctx, func(tx store.Tx) error {
+		remembered := func(name string) string {
+			v, err := tx.Secret(name)
+			if err != nil {
+				return ""
+			}
+			return string(v)
+		}
+		if s.cfg.AccountSid == "" {
+			s.cfg.AccountSid = remembered("account-sid")
+		}
+		if s.cfg.AccountSid == "" {
+			if s.cfg.TestCredentials {
+				s.cfg.AccountSid = TestAccountSid
+			} else {
+				b := make([]byte, 16)
+				if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+					return err
+				}
+				s.cfg.AccountSid = verify.PrefixAccount + hex.EncodeToString(b)
+				s.generated = true
+			}
+		}
+		if !verify.IsSID(s.cfg.AccountSid, verify.PrefixAccount) {
+			return fmt.Errorf("account SID %q must be AC followed by 32 hex digits", s.cfg.AccountSid)
+		}
+		if err := tx.PutSecret("account-sid", []byte(s.cfg.AccountSid)); err != nil {
+			return err
+		}
+		if s.cfg.AuthToken == "" && s.cfg.TestCredentials {
+			s.cfg.AuthToken = TestAuthToken
+		}
+		if s.cfg.AuthToken == "" {
+			s.cfg.AuthToken = remembered("auth-token")
+		}
+		if s.cfg.AuthToken == "" {
+			b := make([]byte, 16)
+			if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+				return err
+			}
+			s.cfg.AuthToken = hex.EncodeToString(b)
+			s.generated = true
+			return tx.PutSecret("auth-token", []byte(s.cfg.AuthToken))
+		}
+		for _, c := range s.cfg.AuthToken {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				return errors.New("auth token must be alphanumeric (Twilio's helper libraries refuse anything else)")
+			}
+		}
+		return nil
+	})
+}
+
+// Handler serves the whole server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Credentials are the account SID and auth token in force.
+func (s *Server) Credentials() (accountSid, authToken string) {
+	return s.cfg.AccountSid, s.cfg.AuthToken
+}
+
+// GeneratedCredentials reports whether New made up credentials that the
+// operator has not seen yet.
+func (s *Server) GeneratedCredentials() bool { return s.generated }
+
+// Engine exposes the Verify rules to in-process companions such as the
+// sample backend.
+func (s *Server) Engine() *verify.Engine { return s.engine }
+
+// Run does the background work until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		s.sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) sweep(ctx context.Context) {
+	if _, err := s.engine.ExpireDue(ctx, 1000); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Error("expire challenges", "err", err)
+	}
+	if _, err := s.engine.SweepUnverifiedFactors(ctx, 1000); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Error("sweep unverified factors", "err", err)
+	}
+}
+
+// Store exposes the store to in-process companions and tests.
+func (s *Server) Store() store.Store { return s.store }
+
+// Close releases the store.
+func (s *Server) Close() error { return s.store.Close() }
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Hijack passes websocket upgrades through to the connection.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("connection does not support hijacking")
+	}
+	if r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	return h.Hijack()
+}
+
+// logRequests writes one line per request: method, path, status, duration.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}

@@ -1,0 +1,581 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// SQLite is the Store on one SQLite file in WAL mode with synchronous=FULL:
+// a committed approval survives power loss, not just a crash.
+type SQLite struct {
+	writer *sql.DB // one connection: writes are serialised here
+	reader *sql.DB
+}
+
+var memorySeq atomic.Int64
+
+// OpenSQLite opens (creating if needed) the database in dir. An empty dir
+// opens a private in-memory database that vanishes on Close.
+func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
+	var dsn string
+	if dir == "" {
+		// A named shared-cache memory database lets the reader pool see the
+		// writer's data; the name keeps concurrent instances apart.
+		dsn = fmt.Sprintf("file:pushsim-mem-%d-%d?mode=memory&cache=shared&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate",
+			os.Getpid(), memorySeq.Add(1))
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		path := filepath.Join(dir, "pushsim.db")
+		dsn = "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_txlock=immediate"
+	}
+	writer, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	reader := writer
+	if dir != "" {
+		reader, err = sql.Open("sqlite", dsn)
+		if err != nil {
+			writer.Close()
+			return nil, err
+		}
+		reader.SetMaxOpenConns(4)
+	}
+	s := &SQLite{writer: writer, reader: reader}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the database.
+func (s *SQLite) Close() error {
+	err := s.writer.Close()
+	if s.reader != s.writer {
+		err = errors.Join(err, s.reader.Close())
+	}
+	return err
+}
+
+func (s *SQLite) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var current int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return err
+	}
+	for i, name := range names {
+		if i < current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	if current > len(names) {
+		return fmt.Errorf("database schema version %d is newer than this pushsim (%d)", current, len(names))
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(names))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Read runs fn in a read-only transaction.
+func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
+	return s.run(ctx, s.reader, true, fn)
+}
+
+// Write runs fn in the single write transaction; fn's error rolls it back.
+func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
+	return s.run(ctx, s.writer, false, fn)
+}
+
+func (s *SQLite) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(Tx) error) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db != s.writer})
+	if err != nil {
+		return err
+	}
+	if err := fn(sqlTx{ctx: ctx, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+type sqlTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (t sqlTx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+// getDoc loads one JSON document.
+func getDoc[T any](t sqlTx, query string, args ...any) (T, error) {
+	var v T
+	var doc string
+	err := t.tx.QueryRowContext(t.ctx, query, args...).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	if err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return v, fmt.Errorf("store: corrupt record: %w", err)
+	}
+	return v, nil
+}
+
+func queryDocs[T any](t sqlTx, query string, args ...any) ([]T, []int64, error) {
+	rows, err := t.tx.QueryContext(t.ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var items []T
+	var seqs []int64
+	for rows.Next() {
+		var doc string
+		var seq int64
+		if err := rows.Scan(&seq, &doc); err != nil {
+			return nil, nil, err
+		}
+		var v T
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			return nil, nil, fmt.Errorf("store: corrupt record: %w", err)
+		}
+		items = append(items, v)
+		seqs = append(seqs, seq)
+	}
+	return items, seqs, rows.Err()
+}
+
+// listDocs pages through table rows matching where (with args) in seq order.
+func listDocs[T any](t sqlTx, table, where string, args []any, p Page) (Listed[T], error) {
+	if p.Size <= 0 {
+		p.Size = 50
+	}
+	forward := !p.Descending
+	cond := where
+	qargs := append([]any(nil), args...)
+	reverse := false
+	switch {
+	case p.Before != 0:
+		reverse = true
+		cond += " AND seq " + map[bool]string{true: "<", false: ">"}[forward] + " ?"
+		qargs = append(qargs, p.Before)
+	case p.After != 0:
+		cond += " AND seq " + map[bool]string{true: ">", false: "<"}[forward] + " ?"
+		qargs = append(qargs, p.After)
+	}
+	ascending := forward != reverse
+	order := "ASC"
+	if !ascending {
+		order = "DESC"
+	}
+	q := fmt.Sprintf("SELECT seq, doc FROM %s WHERE %s ORDER BY seq %s LIMIT ?", table, cond, order)
+	items, seqs, err := queryDocs[T](t, q, append(qargs, p.Size+1)...)
+	if err != nil {
+		return Listed[T]{}, err
+	}
+	more := len(items) > p.Size
+	if more {
+		items, seqs = items[:p.Size], seqs[:p.Size]
+	}
+	if reverse {
+		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+			seqs[i], seqs[j] = seqs[j], seqs[i]
+		}
+	}
+	out := Listed[T]{Items: items}
+	if len(seqs) > 0 {
+		out.First, out.Last = seqs[0], seqs[len(seqs)-1]
+	}
+	if reverse {
+		out.HasPrev, out.HasNext = more, true
+	} else {
+		out.HasNext = more
+		out.HasPrev = p.After != 0
+	}
+	return out, nil
+}
+
+func marshal(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func (t sqlTx) Secret(name string) ([]byte, error) {
+	var v []byte
+	err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM secrets WHERE name = ?", name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+func (t sqlTx) PutSecret(name string, value []byte) error {
+	_, err := t.exec("INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, value)
+	return err
+}
+
+func (t sqlTx) GetService(sid string) (Service, error) {
+	return getDoc[Service](t, "SELECT doc FROM services WHERE sid = ?", sid)
+}
+
+func (t sqlTx) PutService(s Service) error {
+	doc, err := marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("INSERT INTO services (sid, doc) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET doc = excluded.doc", s.Sid, doc)
+	return err
+}
+
+// DeleteService removes the service and everything under it.
+func (t sqlTx) DeleteService(sid string) error {
+	res, err := t.exec("DELETE FROM services WHERE sid = ?", sid)
+	if err != nil {
+		return err
+	}
+	if err := mustAffect(res); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"DELETE FROM challenges WHERE entity_sid IN (SELECT sid FROM entities WHERE service_sid = ?)",
+		"DELETE FROM factors WHERE entity_sid IN (SELECT sid FROM entities WHERE service_sid = ?)",
+		"DELETE FROM entities WHERE service_sid = ?",
+		"DELETE FROM webhooks WHERE service_sid = ?",
+	} {
+		if _, err := t.exec(q, sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t sqlTx) ListServices(p Page) (Listed[Service], error) {
+	return listDocs[Service](t, "services", "1=1", nil, p)
+}
+
+func (t sqlTx) GetEntity(serviceSid, identity string) (Entity, error) {
+	return getDoc[Entity](t, "SELECT doc FROM entities WHERE service_sid = ? AND identity = ?", serviceSid, identity)
+}
+
+func (t sqlTx) PutEntity(e Entity) error {
+	doc, err := marshal(e)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("INSERT INTO entities (sid, service_sid, identity, doc) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET doc = excluded.doc",
+		e.Sid, e.ServiceSid, e.Identity, doc)
+	return err
+}
+
+// DeleteEntity removes the entity with its factors and challenges.
+func (t sqlTx) DeleteEntity(sid string) error {
+	res, err := t.exec("DELETE FROM entities WHERE sid = ?", sid)
+	if err != nil {
+		return err
+	}
+	if err := mustAffect(res); err != nil {
+		return err
+	}
+	if _, err := t.exec("DELETE FROM challenges WHERE entity_sid = ?", sid); err != nil {
+		return err
+	}
+	_, err = t.exec("DELETE FROM factors WHERE entity_sid = ?", sid)
+	return err
+}
+
+func (t sqlTx) ListEntities(serviceSid string, p Page) (Listed[Entity], error) {
+	return listDocs[Entity](t, "entities", "service_sid = ?", []any{serviceSid}, p)
+}
+
+func (t sqlTx) GetFactor(sid string) (Factor, error) {
+	return getDoc[Factor](t, "SELECT doc FROM factors WHERE sid = ?", sid)
+}
+
+func (t sqlTx) FactorByCredential(credentialSid string) (Factor, error) {
+	return getDoc[Factor](t, "SELECT doc FROM factors WHERE credential_sid = ?", credentialSid)
+}
+
+func (t sqlTx) PutFactor(f Factor) error {
+	doc, err := marshal(f)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO factors (sid, entity_sid, credential_sid, factor_type, status, created, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET status = excluded.status, doc = excluded.doc`,
+		f.Sid, f.EntitySid, f.CredentialSid, f.FactorType, f.Status, f.DateCreated.Unix(), doc)
+	return err
+}
+
+func (t sqlTx) DeleteFactor(sid string) error {
+	res, err := t.exec("DELETE FROM factors WHERE sid = ?", sid)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res)
+}
+
+func (t sqlTx) ListFactors(entitySid string, p Page) (Listed[Factor], error) {
+	return listDocs[Factor](t, "factors", "entity_sid = ?", []any{entitySid}, p)
+}
+
+func (t sqlTx) CountFactors(entitySid, factorType string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM factors WHERE entity_sid = ? AND factor_type = ?", entitySid, factorType).Scan(&n)
+	return n, err
+}
+
+func (t sqlTx) UnverifiedFactorsBefore(before time.Time, limit int) ([]Factor, error) {
+	items, _, err := queryDocs[Factor](t, "SELECT seq, doc FROM factors WHERE status = 'unverified' AND created < ? ORDER BY created LIMIT ?", before.Unix(), limit)
+	return items, err
+}
+
+func (t sqlTx) GetChallenge(sid string) (Challenge, error) {
+	return getDoc[Challenge](t, "SELECT doc FROM challenges WHERE sid = ?", sid)
+}
+
+func (t sqlTx) PutChallenge(c Challenge) error {
+	doc, err := marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO challenges (sid, entity_sid, factor_sid, status, expires, doc) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET status = excluded.status, doc = excluded.doc`,
+		c.Sid, c.EntitySid, c.FactorSid, c.Status, c.ExpirationDate.Unix(), doc)
+	return err
+}
+
+func (t sqlTx) UpdateChallengeFrom(c Challenge, from string) error {
+	doc, err := marshal(c)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec("UPDATE challenges SET status = ?, doc = ? WHERE sid = ? AND status = ?", c.Status, doc, c.Sid, from)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrConflict
+	}
+	return nil
+}
+
+func (t sqlTx) ListChallenges(f ChallengeFilter, p Page) (Listed[Challenge], error) {
+	where := "entity_sid = ?"
+	args := []any{f.EntitySid}
+	if f.FactorSid != "" {
+		where += " AND factor_sid = ?"
+		args = append(args, f.FactorSid)
+	}
+	if f.Status != "" {
+		where += " AND status = ?"
+		args = append(args, f.Status)
+	}
+	return listDocs[Challenge](t, "challenges", where, args, p)
+}
+
+func (t sqlTx) PendingChallengesExpiredBy(now time.Time, limit int) ([]Challenge, error) {
+	items, _, err := queryDocs[Challenge](t, "SELECT seq, doc FROM challenges WHERE status = 'pending' AND expires <= ? ORDER BY expires LIMIT ?", now.Unix(), limit)
+	return items, err
+}
+
+func (t sqlTx) CountNotifications(challengeSid string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM notifications WHERE challenge_sid = ?", challengeSid).Scan(&n)
+	return n, err
+}
+
+func (t sqlTx) PutNotification(n Notification) error {
+	doc, err := marshal(n)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("INSERT INTO notifications (sid, challenge_sid, doc) VALUES (?, ?, ?)", n.Sid, n.ChallengeSid, doc)
+	return err
+}
+
+func (t sqlTx) GetAccessToken(sid string) (AccessToken, error) {
+	return getDoc[AccessToken](t, "SELECT doc FROM access_tokens WHERE sid = ?", sid)
+}
+
+func (t sqlTx) PutAccessToken(a AccessToken) error {
+	doc, err := marshal(a)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("INSERT INTO access_tokens (sid, doc) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET doc = excluded.doc", a.Sid, doc)
+	return err
+}
+
+func (t sqlTx) GetWebhook(sid string) (Webhook, error) {
+	return getDoc[Webhook](t, "SELECT doc FROM webhooks WHERE sid = ?", sid)
+}
+
+func (t sqlTx) PutWebhook(w Webhook) error {
+	doc, err := marshal(w)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("INSERT INTO webhooks (sid, service_sid, doc) VALUES (?, ?, ?) ON CONFLICT (sid) DO UPDATE SET doc = excluded.doc", w.Sid, w.ServiceSid, doc)
+	return err
+}
+
+func (t sqlTx) DeleteWebhook(sid string) error {
+	res, err := t.exec("DELETE FROM webhooks WHERE sid = ?", sid)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res)
+}
+
+func (t sqlTx) ListWebhooks(serviceSid string, p Page) (Listed[Webhook], error) {
+	return listDocs[Webhook](t, "webhooks", "service_sid = ?", []any{serviceSid}, p)
+}
+
+func (t sqlTx) AddOutbox(o OutboxItem) (int64, error) {
+	var expires any
+	if o.ExpiresAt != nil {
+		expires = o.ExpiresAt.Unix()
+	}
+	res, err := t.exec(`INSERT INTO outbox (kind, ref, target, params, expires, state, attempts, next_attempt, created, updated)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+		o.Kind, o.Ref, o.Target, o.Params.Encode(), expires, OutboxPending, o.NextAttempt.UnixMilli(), o.DateCreated.UnixMilli(), o.DateCreated.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func (t sqlTx) UpdateOutbox(o OutboxItem) error {
+	res, err := t.exec(`UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, last_status = ?, last_error = ?, updated = ? WHERE id = ?`,
+		o.State, o.Attempts, o.NextAttempt.UnixMilli(), o.LastStatus, o.LastError, o.DateUpdated.UnixMilli(), o.ID)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res)
+}
+
+const outboxColumns = "id, kind, ref, target, params, expires, state, attempts, next_attempt, last_status, last_error, created, updated"
+
+func scanOutbox(scan func(...any) error) (OutboxItem, error) {
+	var o OutboxItem
+	var params string
+	var expires sql.NullInt64
+	var next, created, updated int64
+	if err := scan(&o.ID, &o.Kind, &o.Ref, &o.Target, &params, &expires, &o.State, &o.Attempts, &next, &o.LastStatus, &o.LastError, &created, &updated); err != nil {
+		return o, err
+	}
+	v, err := url.ParseQuery(params)
+	if err != nil {
+		return o, fmt.Errorf("store: corrupt outbox row %d: %w", o.ID, err)
+	}
+	o.Params = v
+	if expires.Valid {
+		e := time.Unix(expires.Int64, 0).UTC()
+		o.ExpiresAt = &e
+	}
+	o.NextAttempt = time.UnixMilli(next).UTC()
+	o.DateCreated = time.UnixMilli(created).UTC()
+	o.DateUpdated = time.UnixMilli(updated).UTC()
+	return o, nil
+}
+
+func (t sqlTx) GetOutbox(id int64) (OutboxItem, error) {
+	o, err := scanOutbox(t.tx.QueryRowContext(t.ctx, "SELECT "+outboxColumns+" FROM outbox WHERE id = ?", id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, ErrNotFound
+	}
+	return o, err
+}
+
+func (t sqlTx) OutboxByRef(kind, ref string) (OutboxItem, error) {
+	o, err := scanOutbox(t.tx.QueryRowContext(t.ctx, "SELECT "+outboxColumns+" FROM outbox WHERE kind = ? AND ref = ?", kind, ref).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, ErrNotFound
+	}
+	return o, err
+}
+
+func (t sqlTx) queryOutbox(query string, args ...any) ([]OutboxItem, error) {
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT "+outboxColumns+" FROM outbox WHERE "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		o, err := scanOutbox(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func (t sqlTx) DueOutbox(kind string, now time.Time, limit int) ([]OutboxItem, error) {
+	return t.queryOutbox("kind = ? AND state = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?", kind, OutboxPending, now.UnixMilli(), limit)
+}
+
+func (t sqlTx) RecentOutbox(kind string, limit int) ([]OutboxItem, error) {
+	return t.queryOutbox("kind = ? ORDER BY id DESC LIMIT ?", kind, limit)
+}
+
+func mustAffect(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+// Package store owns pushsim's persistent state: the records of every Verify
+// resource, the single-use access-token ledger, server secrets and the durable
+// outbox that feeds push delivery and webhooks. It knows no Verify rules; it
+// keeps what it is given, transactionally.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"time"
+)
+
+// ErrNotFound reports a missing record.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict reports a write that lost against the state it expected, such
+// as a challenge that is no longer pending.
+var ErrConflict = errors.New("store: conflict")
+
+// Service is a Verify Service. Settings keeps every accepted form parameter
+// as sent (for example "Push.IncludeDate" or "Totp.Issuer") so it can be
+// echoed back typed by the API layer.
+type Service struct {
+	Sid          string            `json:"sid"`
+	AccountSid   string            `json:"account_sid"`
+	FriendlyName string            `json:"friendly_name"`
+	Settings     map[string]string `json:"settings,omitempty"`
+	DateCreated  time.Time         `json:"date_created"`
+	DateUpdated  time.Time         `json:"date_updated"`
+}
+
+// Entity is the user a factor belongs to, addressed by its identity.
+type Entity struct {
+	Sid         string    `json:"sid"`
+	ServiceSid  string    `json:"service_sid"`
+	Identity    string    `json:"identity"`
+	DateCreated time.Time `json:"date_created"`
+	DateUpdated time.Time `json:"date_updated"`
+}
+
+// Factor is an enrolled device key.
+type Factor struct {
+	Sid                  string            `json:"sid"`
+	ServiceSid           string            `json:"service_sid"`
+	EntitySid            string            `json:"entity_sid"`
+	Identity             string            `json:"identity"`
+	FriendlyName         string            `json:"friendly_name"`
+	FactorType           string            `json:"factor_type"`
+	Status               string            `json:"status"`
+	PublicKey            string            `json:"public_key"` // base64 SPKI DER as enrolled
+	Alg                  string            `json:"alg"`
+	CredentialSid        string            `json:"credential_sid"`
+	SdkVersion           string            `json:"sdk_version,omitempty"`
+	AppID                string            `json:"app_id,omitempty"`
+	NotificationPlatform string            `json:"notification_platform"`
+	NotificationToken    string            `json:"notification_token,omitempty"`
+	Metadata             map[string]string `json:"metadata,omitempty"`
+	DateCreated          time.Time         `json:"date_created"`
+	DateUpdated          time.Time         `json:"date_updated"`
+}
+
+// Challenge is one request for the user's approval. Details and
+// HiddenDetails hold the canonical JSON rendering fixed at creation; they
+// never change afterwards because the phone signs them.
+type Challenge struct {
+	Sid             string          `json:"sid"`
+	ServiceSid      string          `json:"service_sid"`
+	EntitySid       string          `json:"entity_sid"`
+	Identity        string          `json:"identity"`
+	FactorSid       string          `json:"factor_sid"`
+	FactorType      string          `json:"factor_type"`
+	Status          string          `json:"status"`
+	RespondedReason string          `json:"responded_reason"`
+	Details         json.RawMessage `json:"details"`
+	HiddenDetails   json.RawMessage `json:"hidden_details,omitempty"`
+	Metadata        json.RawMessage `json:"metadata,omitempty"`
+	DateCreated     time.Time       `json:"date_created"`
+	DateUpdated     time.Time       `json:"date_updated"`
+	DateResponded   *time.Time      `json:"date_responded,omitempty"`
+	ExpirationDate  time.Time       `json:"expiration_date"`
+}
+
+// Notification is one re-send of a challenge's push.
+type Notification struct {
+	Sid          string    `json:"sid"`
+	ServiceSid   string    `json:"service_sid"`
+	EntitySid    string    `json:"entity_sid"`
+	Identity     string    `json:"identity"`
+	ChallengeSid string    `json:"challenge_sid"`
+	Priority     string    `json:"priority"`
+	TTL          int       `json:"ttl"`
+	DateCreated  time.Time `json:"date_created"`
+}
+
+// AccessToken is an enrollment token as issued. Used is set once a factor has
+// been created with it.
+type AccessToken struct {
+	Sid                string    `json:"sid"`
+	ServiceSid         string    `json:"service_sid"`
+	EntityIdentity     string    `json:"entity_identity"`
+	FactorType         string    `json:"factor_type"`
+	FactorFriendlyName string    `json:"factor_friendly_name,omitempty"`
+	Token              string    `json:"token"`
+	TTL                int       `json:"ttl"`
+	DateCreated        time.Time `json:"date_created"`
+	Used               bool      `json:"used,omitempty"`
+}
+
+// Webhook is a subscription of a URL to a service's events.
+type Webhook struct {
+	Sid          string    `json:"sid"`
+	ServiceSid   string    `json:"service_sid"`
+	FriendlyName string    `json:"friendly_name"`
+	EventTypes   []string  `json:"event_types"`
+	Status       string    `json:"status"`
+	Version      string    `json:"version"`
+	WebhookURL   string    `json:"webhook_url"`
+	DateCreated  time.Time `json:"date_created"`
+	DateUpdated  time.Time `json:"date_updated"`
+}
+
+// Outbox kinds.
+const (
+	OutboxPush    = "push"
+	OutboxWebhook = "webhook"
+)
+
+// Outbox states.
+const (
+	OutboxPending = "pending"
+	OutboxDone    = "done"
+	OutboxFailed  = "failed"
+	OutboxDropped = "dropped"
+)
+
+// OutboxItem is a unit of delivery written in the same transaction as the
+// state change it reports, so a crash can delay it but never lose it.
+type OutboxItem struct {
+	ID          int64
+	Kind        string
+	Ref         string     // push: the message id; webhook: the delivery uuid
+	Target      string     // push: the registration token; webhook: the URL
+	Params      url.Values // push: the data payload; webhook: the form body
+	ExpiresAt   *time.Time // push only: nothing is delivered after this
+	State       string
+	Attempts    int
+	NextAttempt time.Time
+	LastStatus  int
+	LastError   string
+	DateCreated time.Time
+	DateUpdated time.Time
+}
+
+// Page selects a window of a list ordered by creation. A zero After and
+// Before means the first page.
+type Page struct {
+	Size       int
+	Descending bool
+	After      int64 // exclusive cursor in list order
+	Before     int64 // exclusive cursor against list order (previous page)
+}
+
+// Listed is one page of results with the cursors needed to build the
+// previous and next page links.
+type Listed[T any] struct {
+	Items   []T
+	First   int64 // cursor of the first item, 0 when empty
+	Last    int64 // cursor of the last item
+	HasNext bool
+	HasPrev bool
+}
+
+// ChallengeFilter narrows a challenge list.
+type ChallengeFilter struct {
+	EntitySid string
+	FactorSid string
+	Status    string
+}
+
+// Store opens transactions. Read transactions see a consistent snapshot;
+// write transactions are serialised, which is what makes a challenge answer
+// exactly-once.
+type Store interface {
+	Read(ctx context.Context, fn func(Tx) error) error
+	Write(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is the set of operations available inside a transaction. Put* inserts
+// or replaces; Get* returns ErrNotFound when absent.
+type Tx interface {
+	Secret(name string) ([]byte, error)
+	PutSecret(name string, value []byte) error
+
+	GetService(sid string) (Service, error)
+	PutService(Service) error
+	DeleteService(sid string) error
+	ListServices(Page) (Listed[Service], error)
+
+	GetEntity(serviceSid, identity string) (Entity, error)
+	PutEntity(Entity) error
+	DeleteEntity(sid string) error
+	ListEntities(serviceSid string, p Page) (Listed[Entity], error)
+
+	GetFactor(sid string) (Factor, error)
+	FactorByCredential(credentialSid string) (Factor, error)
+	PutFactor(Factor) error
+	DeleteFactor(sid string) error
+	ListFactors(entitySid string, p Page) (Listed[Factor], error)
+	CountFactors(entitySid, factorType string) (int, error)
+	// UnverifiedFactorsBefore lists unverified factors created before t.
+	UnverifiedFactorsBefore(t time.Time, limit int) ([]Factor, error)
+
+	GetChallenge(sid string) (Challenge, error)
+	PutChallenge(Challenge) error
+	// UpdateChallengeFrom replaces c only if its stored status is still
+	// from; otherwise it returns ErrConflict.
+	UpdateChallengeFrom(c Challenge, from string) error
+	ListChallenges(f ChallengeFilter, p Page) (Listed[Challenge], error)
+	// PendingChallengesExpiredBy lists pending challenges whose expiration
+	// date is not after t.
+	PendingChallengesExpiredBy(t time.Time, limit int) ([]Challenge, error)
+	CountNotifications(challengeSid string) (int, error)
+	PutNotification(Notification) error
+
+	GetAccessToken(sid string) (AccessToken, error)
+	PutAccessToken(AccessToken) error
+
+	GetWebhook(sid string) (Webhook, error)
+	PutWebhook(Webhook) error
+	DeleteWebhook(sid string) error
+	ListWebhooks(serviceSid string, p Page) (Listed[Webhook], error)
+
+	AddOutbox(OutboxItem) (int64, error)
+	UpdateOutbox(OutboxItem) error
+	GetOutbox(id int64) (OutboxItem, error)
+	OutboxByRef(kind, ref string) (OutboxItem, error)
+	// DueOutbox lists pending items of kind whose next attempt is not after now.
+	DueOutbox(kind string, now time.Time, limit int) ([]OutboxItem, error)
+	// RecentOutbox lists the newest items of kind, newest first.
+	RecentOutbox(kind string, limit int) ([]OutboxItem, error)
+}

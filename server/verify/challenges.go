@@ -1,0 +1,438 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/pushsim/pushsim/server/store"
+)
+
+// SignatureFields is the Twilio-Verify-Signature-Fields header: the
+// challenge's immutable top-level keys, which the phone signs as served.
+const SignatureFields = "sid,account_sid,service_sid,entity_sid,identity,factor_sid,date_created,expiration_date,details,hidden_details,factor_type"
+
+// DetailField is one label/value line of a challenge's details.
+type DetailField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// ChallengeInput is a backend's challenge request. Fields and HiddenDetails
+// are the raw JSON strings the form carried.
+type ChallengeInput struct {
+	FactorSid      string
+	ExpirationDate string
+	Message        string
+	Fields         []string
+	HiddenDetails  string
+}
+
+// challengeDetails is the canonical details object.
+type challengeDetails struct {
+	Message string        `json:"message"`
+	Fields  []DetailField `json:"fields"`
+	Date    string        `json:"date,omitempty"`
+}
+
+func parseChallengeInput(in ChallengeInput, now time.Time) (fields []DetailField, hidden map[string]string, expires time.Time, err error) {
+	if err = checkSID("FactorSid", in.FactorSid, PrefixFactor); err != nil {
+		return
+	}
+	if err = requireText("Details.Message", in.Message, 256); err != nil {
+		return
+	}
+	if len(in.Fields) > 20 {
+		err = InvalidParam("Details.Fields", "must have at most 20 entries")
+		return
+	}
+	fields = []DetailField{}
+	for _, raw := range in.Fields {
+		var f DetailField
+		var probe map[string]json.RawMessage
+		if json.Unmarshal([]byte(raw), &probe) != nil || json.Unmarshal([]byte(raw), &f) != nil || len(probe) != 2 || f.Label == "" {
+			err = InvalidParam("Details.Fields", `each entry must be a JSON object {"label": "...", "value": "..."}`)
+			return
+		}
+		if err = requireText("Details.Fields label", f.Label, 36); err != nil {
+			return
+		}
+		if err = optionalText("Details.Fields value", f.Value, 128); err != nil {
+			return
+		}
+		fields = append(fields, f)
+	}
+	if in.HiddenDetails != "" {
+		if hidden, err = stringMap("HiddenDetails", in.HiddenDetails, 1024); err != nil {
+			return
+		}
+	}
+	expires = now.Add(DefaultChallengeTTL)
+	if in.ExpirationDate != "" {
+		t, perr := time.Parse(time.RFC3339, in.ExpirationDate)
+		if perr != nil {
+			err = InvalidParam("ExpirationDate", "must be an RFC 3339 date-time")
+			return
+		}
+		t = t.UTC().Truncate(time.Second)
+		if !t.After(now) || t.After(now.Add(MaxChallengeTTL)) {
+			err = InvalidParam("ExpirationDate", "must be in the future and at most 60 minutes after creation")
+			return
+		}
+		expires = t
+	}
+	return
+}
+
+// CreateChallenge asks the user of a verified push factor to approve
+// something, and queues the push to their phone.
+func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity string, in ChallengeInput) (c store.Challenge, err error) {
+	now := e.Now()
+	fields, hidden, expires, err := parseChallengeInput(in, now)
+	if err != nil {
+		return c, err
+	}
+	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+		svc, err := serviceIn(tx, serviceSid)
+		if err != nil {
+			return err
+		}
+		en, err := entityIn(tx, serviceSid, identity)
+		if err != nil {
+			return err
+		}
+		f, err := factorIn(tx, en, in.FactorSid)
+		if err != nil {
+			return err
+		}
+		if f.Status != StatusVerified {
+			return ErrFactorUnverified
+		}
+		sid, err := e.sid(PrefixChallenge)
+		if err != nil {
+			return err
+		}
+		details := challengeDetails{Message: in.Message, Fields: fields}
+		if includeDate(svc) {
+			details.Date = now.Format(TimeFormat)
+		}
+		c = store.Challenge{
+			Sid: sid, ServiceSid: serviceSid, EntitySid: en.Sid, Identity: identity, FactorSid: f.Sid,
+			FactorType: f.FactorType, Status: StatusPending, RespondedReason: "none",
+			DateCreated: now, DateUpdated: now, ExpirationDate: expires,
+		}
+		if c.Details, err = json.Marshal(details); err != nil {
+			return err
+		}
+		if hidden != nil {
+			if c.HiddenDetails, err = json.Marshal(hidden); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutChallenge(c); err != nil {
+			return err
+		}
+		return e.queuePush(tx, q, f, c, c.Sid, expires)
+	})
+	return c, err
+}
+
+// GetChallenge fetches a challenge, applying expiry first.
+func (e *Engine) GetChallenge(ctx context.Context, serviceSid, identity, sid string) (c store.Challenge, err error) {
+	err = e.read(ctx, func(tx store.Tx) error {
+		en, err := entityIn(tx, serviceSid, identity)
+		if err != nil {
+			return err
+		}
+		c, err = challengeIn(tx, en, sid)
+		return err
+	})
+	if err == nil && e.isLate(c) {
+		if err := e.expire(ctx, c); err != nil {
+			return c, err
+		}
+		return e.GetChallenge(ctx, serviceSid, identity, sid)
+	}
+	return c, err
+}
+
+func (e *Engine) isLate(c store.Challenge) bool {
+	return c.Status == StatusPending && !e.Now().Before(c.ExpirationDate)
+}
+
+// expire marks a late pending challenge expired; losing the race to an
+// answer or another expiry is fine.
+func (e *Engine) expire(ctx context.Context, c store.Challenge) error {
+	err := e.write(ctx, func(tx store.Tx, _ *queued) error {
+		c.Status = StatusExpired
+		c.DateUpdated = e.Now()
+		return tx.UpdateChallengeFrom(c, StatusPending)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+// ChallengeFilter narrows ListChallenges.
+type ChallengeFilter struct {
+	FactorSid string
+	Status    string
+}
+
+// ListChallenges pages through an entity's challenges after expiring any
+// that are due, so Status=pending never lists a late one.
+func (e *Engine) ListChallenges(ctx context.Context, serviceSid, identity string, f ChallengeFilter, p store.Page) (l store.Listed[store.Challenge], err error) {
+	if f.FactorSid != "" {
+		if err := checkSID("FactorSid", f.FactorSid, PrefixFactor); err != nil {
+			return l, err
+		}
+	}
+	if f.Status != "" {
+		if err := oneOf("Status", f.Status, StatusPending, StatusExpired, StatusApproved, StatusDenied); err != nil {
+			return l, err
+		}
+	}
+	if _, err := e.ExpireDue(ctx, 1000); err != nil {
+		return l, err
+	}
+	err = e.read(ctx, func(tx store.Tx) error {
+		en, err := entityIn(tx, serviceSid, identity)
+		if err != nil {
+			return err
+		}
+		l, err = tx.ListChallenges(store.ChallengeFilter{EntitySid: en.Sid, FactorSid: f.FactorSid, Status: f.Status}, p)
+		return err
+	})
+	return l, err
+}
+
+// ExpireDue marks up to limit late pending challenges expired.
+func (e *Engine) ExpireDue(ctx context.Context, limit int) (n int, err error) {
+	err = e.write(ctx, func(tx store.Tx, _ *queued) error {
+		due, err := tx.PendingChallengesExpiredBy(e.Now(), limit)
+		if err != nil {
+			return err
+		}
+		for _, c := range due {
+			c.Status = StatusExpired
+			c.DateUpdated = e.Now()
+			if err := tx.UpdateChallengeFrom(c, StatusPending); err != nil {
+				return err
+			}
+		}
+		n = len(due)
+		return nil
+	})
+	return n, err
+}
+
+// ChallengeAnswer is a response to a challenge: the signed payload, optional
+// metadata, and the factor whose device token authenticated the request
+// (empty when the account itself calls).
+type ChallengeAnswer struct {
+	AuthPayload  string
+	Metadata     string
+	DeviceFactor string
+}
+
+// AnswerChallenge verifies a signed approval or denial and moves the
+// challenge out of pending exactly once.
+func (e *Engine) AnswerChallenge(ctx context.Context, serviceSid, identity, sid string, in ChallengeAnswer) (c store.Challenge, err error) {
+	if in.AuthPayload == "" {
+		return c, MissingParam("AuthPayload")
+	}
+	var metadata map[string]string
+	if in.Metadata != "" {
+		if metadata, err = stringMap("Metadata", in.Metadata, 1024); err != nil {
+			return c, err
+		}
+	}
+	late := false
+	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+		svc, err := serviceIn(tx, serviceSid)
+		if err != nil {
+			return err
+		}
+		en, err := entityIn(tx, serviceSid, identity)
+		if err != nil {
+			return err
+		}
+		c, err = challengeIn(tx, en, sid)
+		if err != nil {
+			return err
+		}
+		if in.DeviceFactor != "" && in.DeviceFactor != c.FactorSid {
+			return NotFound("/Challenges/" + sid)
+		}
+		switch {
+		case c.Status == StatusExpired:
+			return ErrChallengeExpired
+		case c.Status != StatusPending:
+			return ErrChallengeResponded
+		case e.isLate(c):
+			late = true
+			return ErrChallengeExpired
+		}
+		f, err := factorIn(tx, en, c.FactorSid)
+		if err != nil {
+			return ErrChallengeVerification
+		}
+		if f.Status != StatusVerified {
+			return ErrFactorUnverified
+		}
+		pub, err := ParsePublicKey(f.PublicKey)
+		if err != nil {
+			return err
+		}
+		signed, err := SignedValues(c, e.cfg.AccountSid)
+		if err != nil {
+			return err
+		}
+		status, err := verifyChallengePayload(pub, in.AuthPayload, signed)
+		if err != nil {
+			return err
+		}
+		now := e.Now()
+		c.Status, c.DateUpdated, c.DateResponded = status, now, &now
+		if metadata != nil {
+			if c.Metadata, err = json.Marshal(metadata); err != nil {
+				return err
+			}
+		}
+		if err := tx.UpdateChallengeFrom(c, StatusPending); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return ErrChallengeResponded
+			}
+			return err
+		}
+		event := EventChallengeApproved
+		if status == StatusDenied {
+			event = EventChallengeDenied
+		}
+		return e.emit(tx, q, svc, event, f, &c)
+	})
+	if late {
+		if xerr := e.expire(ctx, c); xerr != nil {
+			return c, xerr
+		}
+	}
+	return c, err
+}
+
+// SignedValues renders the signed fields of a challenge exactly as the API
+// serves them, decoded, so what the phone signed can be compared with what
+// was served.
+func SignedValues(c store.Challenge, accountSid string) (map[string]any, error) {
+	var details, hidden any
+	if err := decodeJSON(c.Details, &details); err != nil {
+		return nil, err
+	}
+	if len(c.HiddenDetails) > 0 {
+		if err := decodeJSON(c.HiddenDetails, &hidden); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{
+		"sid":             c.Sid,
+		"account_sid":     accountSid,
+		"service_sid":     c.ServiceSid,
+		"entity_sid":      c.EntitySid,
+		"identity":        c.Identity,
+		"factor_sid":      c.FactorSid,
+		"date_created":    c.DateCreated.UTC().Format(TimeFormat),
+		"expiration_date": c.ExpirationDate.UTC().Format(TimeFormat),
+		"details":         details,
+		"hidden_details":  hidden,
+		"factor_type":     c.FactorType,
+	}, nil
+}
+
+// NotificationInput is a request to push a challenge again.
+type NotificationInput struct {
+	TTL string // seconds as sent; empty means 300
+}
+
+// CreateNotification re-sends a pending challenge's push, at most three
+// times per challenge. A TTL of 0 means deliver now or never.
+func (e *Engine) CreateNotification(ctx context.Context, serviceSid, identity, challengeSid string, in NotificationInput) (n store.Notification, err error) {
+	ttl := MaxNotificationTTL
+	if in.TTL != "" {
+		if ttl, err = parseIntIn("Ttl", in.TTL, 0, MaxNotificationTTL); err != nil {
+			return n, err
+		}
+	}
+	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+		en, err := entityIn(tx, serviceSid, identity)
+		if err != nil {
+			return err
+		}
+		c, err := challengeIn(tx, en, challengeSid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.Status == StatusExpired || e.isLate(c):
+			return ErrChallengeExpired
+		case c.Status != StatusPending:
+			return ErrChallengeResponded
+		}
+		count, err := tx.CountNotifications(c.Sid)
+		if err != nil {
+			return err
+		}
+		if count >= MaxNotificationsPerChallege {
+			return ErrNotificationsLimit
+		}
+		f, err := factorIn(tx, en, c.FactorSid)
+		if err != nil {
+			return err
+		}
+		sid, err := e.sid(PrefixNotification)
+		if err != nil {
+			return err
+		}
+		now := e.Now()
+		n = store.Notification{Sid: sid, ServiceSid: serviceSid, EntitySid: en.Sid, Identity: identity,
+			ChallengeSid: c.Sid, Priority: "high", TTL: ttl, DateCreated: now}
+		if err := tx.PutNotification(n); err != nil {
+			return err
+		}
+		expires := now.Add(time.Duration(ttl) * time.Second)
+		if expires.After(c.ExpirationDate) {
+			expires = c.ExpirationDate
+		}
+		return e.queuePush(tx, q, f, c, n.Sid, expires)
+	})
+	return n, err
+}
+
+// PushMessageType is the data payload's type for a challenge push.
+const PushMessageType = "verify_push_challenge"
+
+// queuePush writes the push for a challenge into the outbox, unless the
+// factor asked for no push. An expiry equal to the creation time marks a
+// deliver-now-or-drop message (Ttl 0).
+func (e *Engine) queuePush(tx store.Tx, q *queued, f store.Factor, c store.Challenge, messageID string, expires time.Time) error {
+	if f.NotificationPlatform == PlatformNone || f.NotificationToken == "" {
+		return nil
+	}
+	var details challengeDetails
+	if err := json.Unmarshal(c.Details, &details); err != nil {
+		return err
+	}
+	now := e.Now()
+	_, err := tx.AddOutbox(store.OutboxItem{
+		Kind: store.OutboxPush, Ref: messageID, Target: f.NotificationToken,
+		Params: map[string][]string{
+			"type":          {PushMessageType},
+			"challenge_sid": {c.Sid},
+			"factor_sid":    {f.Sid},
+			"message":       {details.Message},
+		},
+		ExpiresAt: &expires, NextAttempt: now, DateCreated: now,
+	})
+	q.push = true
+	return err
+}

@@ -1,0 +1,198 @@
+package verify
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pushsim/pushsim/server/store"
+)
+
+// Challenge and factor statuses.
+const (
+	StatusPending    = "pending"
+	StatusApproved   = "approved"
+	StatusDenied     = "denied"
+	StatusExpired    = "expired"
+	StatusUnverified = "unverified"
+	StatusVerified   = "verified"
+)
+
+// Limits from the Verify documentation.
+const (
+	MaxPushFactorsPerEntity     = 20
+	MaxNotificationsPerChallege = 3
+	DefaultChallengeTTL         = 5 * time.Minute
+	MaxChallengeTTL             = 60 * time.Minute
+	DefaultAccessTokenTTL       = 60
+	MinAccessTokenTTL           = 60
+	MaxAccessTokenTTL           = 300
+	MaxNotificationTTL          = 300
+	DefaultUnverifiedFactorTTL  = time.Hour
+	DefaultLeeway               = 60 * time.Second
+)
+
+// TimeFormat is how every date goes on the wire.
+const TimeFormat = "2006-01-02T15:04:05Z"
+
+// Config sets up an Engine.
+type Config struct {
+	Store      store.Store
+	AccountSid string
+	// Now is the clock every rule reads; tests fix it.
+	Now func() time.Time
+	// Rand feeds SIDs, keys and UUIDs; tests make it deterministic.
+	Rand io.Reader
+	// UnverifiedFactorTTL is how long an unverified factor lives.
+	UnverifiedFactorTTL time.Duration
+	// Leeway is the clock tolerance on device tokens.
+	Leeway time.Duration
+	// CheckWebhookURL, when set, vets webhook URLs (the delivery policy).
+	CheckWebhookURL URLChecker
+	// OnOutbox is called after a transaction that queued deliveries has
+	// committed, so dispatchers can wake up instead of polling.
+	OnOutbox func(kind string)
+}
+
+// Engine applies the Verify rules on top of a Store.
+type Engine struct {
+	cfg    Config
+	tokens tokenSealer
+}
+
+const tokenKeySecret = "access-token-key"
+
+// New returns an Engine, creating the access-token sealing key on first use.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Store == nil || !IsSID(cfg.AccountSid, PrefixAccount) {
+		return nil, errors.New("verify: a store and an AC account SID are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.UnverifiedFactorTTL <= 0 {
+		cfg.UnverifiedFactorTTL = DefaultUnverifiedFactorTTL
+	}
+	if cfg.Leeway <= 0 {
+		cfg.Leeway = DefaultLeeway
+	}
+	e := &Engine{cfg: cfg}
+	err := cfg.Store.Write(ctx, func(tx store.Tx) error {
+		key, err := tx.Secret(tokenKeySecret)
+		if errors.Is(err, store.ErrNotFound) {
+			key = make([]byte, 32)
+			if _, err := io.ReadFull(cfg.Rand, key); err != nil {
+				return err
+			}
+			err = tx.PutSecret(tokenKeySecret, key)
+		}
+		if err != nil {
+			return err
+		}
+		if len(key) != 32 {
+			return errors.New("verify: stored access-token key is corrupt")
+		}
+		e.tokens = tokenSealer{key: key, keyID: fmt.Sprintf("pushsim-%x", key[:4])}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// AccountSid is the account every resource belongs to.
+func (e *Engine) AccountSid() string { return e.cfg.AccountSid }
+
+// Now is the engine's clock, truncated to the wire's one-second precision.
+func (e *Engine) Now() time.Time { return e.cfg.Now().UTC().Truncate(time.Second) }
+
+func (e *Engine) sid(prefix string) (string, error) { return newSID(e.cfg.Rand, prefix) }
+
+func (e *Engine) read(ctx context.Context, fn func(store.Tx) error) error {
+	return mapStoreErr(e.cfg.Store.Read(ctx, fn))
+}
+
+// write runs fn in a write transaction and, once it has committed, wakes
+// the dispatchers of whatever outbox kinds it queued.
+func (e *Engine) write(ctx context.Context, fn func(tx store.Tx, q *queued) error) error {
+	var q queued
+	err := e.cfg.Store.Write(ctx, func(tx store.Tx) error {
+		q = queued{}
+		return fn(tx, &q)
+	})
+	if err != nil {
+		return mapStoreErr(err)
+	}
+	if e.cfg.OnOutbox != nil {
+		if q.push {
+			e.cfg.OnOutbox(store.OutboxPush)
+		}
+		if q.webhook {
+			e.cfg.OnOutbox(store.OutboxWebhook)
+		}
+	}
+	return nil
+}
+
+// queued records which outbox kinds a transaction wrote to.
+type queued struct{ push, webhook bool }
+
+// mapStoreErr lets *Error pass and turns a stray ErrNotFound into a 404.
+func mapStoreErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := AsError(err); ok {
+		return err
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return NotFound("")
+	}
+	return err
+}
+
+// notFound converts store.ErrNotFound into the resource's 404 and passes
+// other errors through.
+func notFound(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return NotFound(what)
+	}
+	return err
+}
+
+// serviceIn loads a service or reports it missing.
+func serviceIn(tx store.Tx, sid string) (store.Service, error) {
+	s, err := tx.GetService(sid)
+	return s, notFound(err, "/Services/"+sid)
+}
+
+func entityIn(tx store.Tx, serviceSid, identity string) (store.Entity, error) {
+	if _, err := serviceIn(tx, serviceSid); err != nil {
+		return store.Entity{}, err
+	}
+	en, err := tx.GetEntity(serviceSid, identity)
+	return en, notFound(err, "/Services/"+serviceSid+"/Entities/"+identity)
+}
+
+func factorIn(tx store.Tx, en store.Entity, sid string) (store.Factor, error) {
+	f, err := tx.GetFactor(sid)
+	if err == nil && f.EntitySid != en.Sid {
+		err = store.ErrNotFound
+	}
+	return f, notFound(err, "/Factors/"+sid)
+}
+
+func challengeIn(tx store.Tx, en store.Entity, sid string) (store.Challenge, error) {
+	c, err := tx.GetChallenge(sid)
+	if err == nil && c.EntitySid != en.Sid {
+		err = store.ErrNotFound
+	}
+	return c, notFound(err, "/Challenges/"+sid)
+}
