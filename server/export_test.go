@@ -13,6 +13,10 @@ func signFields(p *phone, body []byte, fields []string, status string) (string, 
 }
 
 func countOutbox(t *testing.T, h *harness, kind string) int {
+	return len(outboxItems(t, h, kind))
+}
+
+func outboxItems(t *testing.T, h *harness, kind string) []store.OutboxItem {
 	t.Helper()
 	var items []store.OutboxItem
 	err := h.srv.Store().Read(context.Background(), func(tx store.Tx) (err error) {
@@ -22,5 +26,23 @@ func countOutbox(t *testing.T, h *harness, kind string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(items)
+	return items
+}
+
+func countOutboxState(t *testing.T, h *harness, kind, state string) (n int) {
+	for _, o := range outboxItems(t, h, kind) {
+		if o.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+func countOutboxAttempted(t *testing.T, h *harness, kind string) (n int) {
+	for _, o := range outboxItems(t, h, kind) {
+		if o.Attempts > 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -54,14 +54,20 @@ type harness struct {
 	ts    *httptest.Server
 	sid   string
 	token string
+	stop  func() // stops Run, once started
 }
 
 func newHarness(t *testing.T, dir string, clock *testClock) *harness {
+	return newHarnessWith(t, server.Config{DataDir: dir, Now: clock.Now}, clock)
+}
+
+// newHarnessWith starts a server from cfg, filling in the test listener's
+// URL and the test credentials.
+func newHarnessWith(t *testing.T, cfg server.Config, clock *testClock) *harness {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
-	srv, err := server.New(context.Background(), server.Config{
-		DataDir: dir, TestCredentials: true, PublicURL: "http://" + ts.Listener.Addr().String(), Now: clock.Now,
-	})
+	cfg.TestCredentials, cfg.PublicURL = true, "http://"+ts.Listener.Addr().String()
+	srv, err := server.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +79,19 @@ func newHarness(t *testing.T, dir string, clock *testClock) *harness {
 	return h
 }
 
+// run starts the server's background work (delivery, sweeps).
+func (h *harness) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.srv.Run(ctx); close(done) }()
+	h.stop = func() { h.srv.Shutdown(context.Background()); cancel(); <-done }
+}
+
 func (h *harness) close() {
+	if h.stop != nil {
+		h.stop()
+		h.stop = nil
+	}
 	h.ts.Close()
 	h.srv.Close()
 }
@@ -168,7 +186,6 @@ func expectError(t *testing.T, status int, body []byte, wantStatus, wantCode int
 	}
 }
 
-
 // phone plays the Android SDK on the wire with sdkjose's signer.
 type phone struct {
 	h             *harness
@@ -211,7 +228,7 @@ func (p *phone) enrollForm(platform string) url.Values {
 		p.h.t.Fatal(err)
 	}
 	form := url.Values{
-		"FriendlyName":                {p.identity + "'s phone"},
+		"FriendlyName":                {"Pixel 7"},
 		"FactorType":                  {"push"},
 		"Binding.PublicKey":           {pub},
 		"Binding.Alg":                 {"ES256"},

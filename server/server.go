@@ -14,12 +14,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/pushsim/pushsim/server/api"
+	"github.com/pushsim/pushsim/server/backend"
+	"github.com/pushsim/pushsim/server/push"
 	"github.com/pushsim/pushsim/server/sim"
 	"github.com/pushsim/pushsim/server/store"
 	"github.com/pushsim/pushsim/server/verify"
+	"github.com/pushsim/pushsim/server/webhook"
 )
 
 // Well-known credentials accepted when the server listens on loopback only.
@@ -42,7 +47,10 @@ type Config struct {
 	TestCredentials bool
 	// PublicURL is the base URL used in url, links and meta.
 	PublicURL string
-	Logger    *slog.Logger
+	// InternalURL is how the server reaches itself (the sample backend is
+	// a client of the API); empty means PublicURL.
+	InternalURL string
+	Logger      *slog.Logger
 	// Now and Rand are test hooks; nil means the real clock and crypto/rand.
 	Now  func() time.Time
 	Rand io.Reader
@@ -50,6 +58,14 @@ type Config struct {
 	SweepInterval time.Duration
 	// UnverifiedFactorTTL is how long an unverified factor lives (default 1 h).
 	UnverifiedFactorTTL time.Duration
+	// WebhookPolicy limits where webhooks may point. The sample backend's
+	// own sink is always allowed.
+	WebhookPolicy webhook.Policy
+	// Push tunes the push gateway (keep-alive, caps); its callbacks and
+	// clock are set by the server.
+	Push push.Config
+	// WebhookResolver replaces DNS for webhook URLs (tests).
+	WebhookResolver webhook.Resolver
 }
 
 // Server is a running Verify server's state.
@@ -57,6 +73,10 @@ type Server struct {
 	cfg       Config
 	store     store.Store
 	engine    *verify.Engine
+	backend   *backend.Backend
+	gateway   *push.Gateway
+	pushes    *pushOutbox
+	webhooks  []*webhook.Dispatcher
 	handler   http.Handler
 	generated bool
 }
@@ -84,9 +104,50 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	internal := cfg.InternalURL
+	if internal == "" {
+		internal = cfg.PublicURL
+	}
+	s.backend = backend.New(backend.Config{VerifyURL: internal, AccountSid: s.cfg.AccountSid, AuthToken: s.cfg.AuthToken,
+		PublicURL: cfg.PublicURL, Logger: cfg.Logger, Now: cfg.Now})
+
+	s.pushes = newPushOutbox(st, cfg.Now, cfg.Logger)
+	pushCfg := cfg.Push
+	pushCfg.OnAck, pushCfg.OnDrop, pushCfg.Now, pushCfg.Logger = s.pushes.onAck, s.pushes.onDrop, cfg.Now, cfg.Logger
+	s.gateway = push.NewGateway(pushCfg)
+	s.pushes.gw = s.gateway
+
+	sink := s.backend.WebhookURL()
+	for _, q := range []struct {
+		queue  webhookQueue
+		policy webhook.Policy
+	}{
+		{webhookQueue{store: st, selfPrefix: sink}, webhook.Dev},
+		{webhookQueue{store: st, selfPrefix: sink, outsidePrefix: true}, cfg.WebhookPolicy},
+	} {
+		d, err := webhook.NewDispatcher(webhook.DispatcherConfig{
+			Queue:     q.queue,
+			Client:    webhook.NewClient(webhook.ClientConfig{Policy: q.policy, Resolver: cfg.WebhookResolver, Now: cfg.Now}),
+			AuthToken: func() string { return s.cfg.AuthToken },
+			Now:       cfg.Now, Logger: cfg.Logger,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		s.webhooks = append(s.webhooks, d)
+	}
+	guard := webhook.Guard{Policy: cfg.WebhookPolicy, Resolver: cfg.WebhookResolver}
 	s.engine, err = verify.New(ctx, verify.Config{
 		Store: st, AccountSid: s.cfg.AccountSid, Now: cfg.Now, Rand: cfg.Rand,
 		UnverifiedFactorTTL: cfg.UnverifiedFactorTTL,
+		CheckWebhookURL: func(ctx context.Context, raw string) error {
+			if strings.HasPrefix(raw, sink) {
+				return nil
+			}
+			return guard.CheckURL(ctx, raw)
+		},
+		OnOutbox: s.wake,
 	})
 	if err != nil {
 		st.Close()
@@ -94,7 +155,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", api.New(api.Config{Engine: s.engine, AuthToken: s.cfg.AuthToken, PublicURL: cfg.PublicURL, Logger: cfg.Logger}))
-	sim.Mount(mux)
+	mux.Handle("/backend/", s.backend)
+	mux.Handle("GET /push/connect", s.gateway)
+	sim.Mount(mux, sim.Config{Store: st})
 	s.handler = logRequests(cfg.Logger, mux)
 	return s, nil
 }
@@ -172,11 +235,48 @@ func (s *Server) GeneratedCredentials() bool { return s.generated }
 // sample backend.
 func (s *Server) Engine() *verify.Engine { return s.engine }
 
-// Run does the background work until ctx ends.
+// Backend is the bundled sample backend.
+func (s *Server) Backend() *backend.Backend { return s.backend }
+
+// wake tells the deliverers that a committed transaction queued work.
+func (s *Server) wake(kind string) {
+	switch kind {
+	case store.OutboxPush:
+		s.pushes.notify()
+	case store.OutboxWebhook:
+		for _, d := range s.webhooks {
+			d.Notify()
+		}
+	}
+}
+
+// Shutdown closes every phone's push socket with 1001 ("going away"). The
+// HTTP server's own Shutdown does not touch hijacked connections.
+func (s *Server) Shutdown(ctx context.Context) error { return s.gateway.Shutdown(ctx) }
+
+// Run does the background work until ctx ends: push and webhook delivery
+// from the outbox, the sample backend's set-up once the listener is
+// serving, and the sweeps.
 func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.pushes.run(ctx) }()
+	for _, d := range s.webhooks {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.Run(ctx) }()
+	}
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
+	backendReady := false
 	for {
+		if !backendReady {
+			_, err := s.backend.Ensure(ctx)
+			backendReady = err == nil
+			if err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("sample backend not ready yet", "err", err)
+			}
+		}
 		s.sweep(ctx)
 		select {
 		case <-ctx.Done():

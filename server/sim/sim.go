@@ -1,13 +1,66 @@
 // Package sim serves the emulator-only endpoints under /_pushsim/: things a
-// real Verify service does not have but a simulator's users need.
+// real Verify service does not have but a simulator's users need, such as
+// health and the webhook delivery log.
 package sim
 
-import "net/http"
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pushsim/pushsim/server/store"
+)
+
+// Config gives the endpoints what they read.
+type Config struct {
+	Store store.Store
+}
 
 // Mount registers the emulator endpoints on mux.
-func Mount(mux *http.ServeMux) {
+func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /_pushsim/health", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"ok"}` + "\n"))
+		writeJSON(w, map[string]string{"status": "ok"})
 	})
+	mux.HandleFunc("GET /_pushsim/webhooks", func(w http.ResponseWriter, r *http.Request) {
+		limit := 100
+		if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && n <= 1000 {
+			limit = n
+		}
+		var items []store.OutboxItem
+		err := cfg.Store.Read(r.Context(), func(tx store.Tx) (err error) {
+			items, err = tx.RecentOutbox(store.OutboxWebhook, limit)
+			return err
+		})
+		if err != nil {
+			http.Error(w, "could not read the delivery log", http.StatusInternalServerError)
+			return
+		}
+		log := make([]delivery, 0, len(items))
+		for _, o := range items {
+			log = append(log, delivery{
+				UUID: o.Ref, Type: o.Params.Get("type"), URL: o.Target, State: o.State, Attempts: o.Attempts,
+				LastStatus: o.LastStatus, LastError: o.LastError, Created: o.DateCreated, Updated: o.DateUpdated,
+			})
+		}
+		writeJSON(w, map[string]any{"deliveries": log})
+	})
+}
+
+// delivery is one webhook delivery in the log, newest first.
+type delivery struct {
+	UUID       string    `json:"uuid"`
+	Type       string    `json:"type"`
+	URL        string    `json:"url"`
+	State      string    `json:"state"`
+	Attempts   int       `json:"attempts"`
+	LastStatus int       `json:"last_status,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -561,8 +562,23 @@ func (t sqlTx) queryOutbox(query string, args ...any) ([]OutboxItem, error) {
 	return out, rows.Err()
 }
 
-func (t sqlTx) DueOutbox(kind string, now time.Time, limit int) ([]OutboxItem, error) {
-	return t.queryOutbox("kind = ? AND state = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?", kind, OutboxPending, now.UnixMilli(), limit)
+func (t sqlTx) DueOutbox(q DueQuery) ([]OutboxItem, error) {
+	where := "kind = ? AND state = ? AND next_attempt <= ?"
+	args := []any{q.Kind, OutboxPending, q.Now.UnixMilli()}
+	if q.TargetPrefix != "" {
+		op := "="
+		if q.OutsidePrefix {
+			op = "<>"
+		}
+		where += " AND substr(target, 1, ?) " + op + " ?"
+		args = append(args, utf8.RuneCountInString(q.TargetPrefix), q.TargetPrefix)
+	}
+	return t.queryOutbox(where+" ORDER BY next_attempt, id LIMIT ?", append(args, q.Limit)...)
+}
+
+func (t sqlTx) RearmOutbox(kind string) error {
+	_, err := t.exec("UPDATE outbox SET next_attempt = 0 WHERE kind = ? AND state = ?", kind, OutboxPending)
+	return err
 }
 
 func (t sqlTx) RecentOutbox(kind string, limit int) ([]OutboxItem, error) {

@@ -153,6 +153,17 @@ type OutboxItem struct {
 	DateUpdated time.Time
 }
 
+// DueQuery selects due outbox items. With TargetPrefix set, only items
+// whose target starts with it are listed, or, with OutsidePrefix, only
+// those whose target does not.
+type DueQuery struct {
+	Kind          string
+	Now           time.Time
+	Limit         int
+	TargetPrefix  string
+	OutsidePrefix bool
+}
+
 // Page selects a window of a list ordered by creation. A zero After and
 // Before means the first page.
 type Page struct {
@@ -237,8 +248,11 @@ type Tx interface {
 	UpdateOutbox(OutboxItem) error
 	GetOutbox(id int64) (OutboxItem, error)
 	OutboxByRef(kind, ref string) (OutboxItem, error)
-	// DueOutbox lists pending items of kind whose next attempt is not after now.
-	DueOutbox(kind string, now time.Time, limit int) ([]OutboxItem, error)
+	// DueOutbox lists pending items whose next attempt is due.
+	DueOutbox(q DueQuery) ([]OutboxItem, error)
+	// RearmOutbox makes every pending item of kind due now; a restarted
+	// server uses it to hand over again what it had handed to memory.
+	RearmOutbox(kind string) error
 	// RecentOutbox lists the newest items of kind, newest first.
 	RecentOutbox(kind string, limit int) ([]OutboxItem, error)
 }

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/pushsim/pushsim/server/push"
+	"github.com/pushsim/pushsim/server/store"
+	"github.com/pushsim/pushsim/server/webhook"
+)
+
+// pushOutbox moves push rows from the durable outbox into the push gateway
+// and records their fate. A row stays pending until the phone acks it, so a
+// restart hands every unacked, unexpired push to the gateway again.
+type pushOutbox struct {
+	store store.Store
+	gw    *push.Gateway
+	now   func() time.Time
+	log   *slog.Logger
+	wake  chan struct{}
+
+	mu       sync.Mutex
+	finished map[string]string // message id -> final state, not yet written
+}
+
+func newPushOutbox(st store.Store, now func() time.Time, log *slog.Logger) *pushOutbox {
+	return &pushOutbox{store: st, now: now, log: log, wake: make(chan struct{}, 1), finished: map[string]string{}}
+}
+
+// notify wakes the loop; it never blocks.
+func (p *pushOutbox) notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// onAck and onDrop are the gateway's callbacks. They only note the outcome:
+// the loop writes outcomes in batches so a phone's ack never waits on fsync.
+func (p *pushOutbox) onAck(id, _ string) { p.finish(id, store.OutboxDone) }
+
+func (p *pushOutbox) onDrop(id, _ string, reason push.DropReason) {
+	if reason == push.DropOverloaded {
+		// Keep the row pending; a restart or rearm offers it again.
+		return
+	}
+	p.finish(id, store.OutboxDropped)
+}
+
+func (p *pushOutbox) finish(id, state string) {
+	p.mu.Lock()
+	p.finished[id] = state
+	p.mu.Unlock()
+	p.notify()
+}
+
+// run hands due rows to the gateway until ctx ends.
+func (p *pushOutbox) run(ctx context.Context) {
+	if err := p.store.Write(ctx, func(tx store.Tx) error { return tx.RearmOutbox(store.OutboxPush) }); err != nil && ctx.Err() == nil {
+		p.log.Error("rearm push outbox", "err", err)
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if err := p.flush(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("push outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			// Write down the acks that arrived while shutting down.
+			p.flush(context.WithoutCancel(ctx))
+			return
+		case <-p.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+func (p *pushOutbox) flush(ctx context.Context) error {
+	p.mu.Lock()
+	finished := p.finished
+	p.finished = map[string]string{}
+	p.mu.Unlock()
+	var handOver []store.OutboxItem
+	err := p.store.Write(ctx, func(tx store.Tx) error {
+		now := p.now().UTC()
+		for id, state := range finished {
+			o, err := tx.OutboxByRef(store.OutboxPush, id)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && o.State != store.OutboxPending) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			o.State, o.DateUpdated = state, now
+			if err := tx.UpdateOutbox(o); err != nil {
+				return err
+			}
+		}
+		due, err := tx.DueOutbox(store.DueQuery{Kind: store.OutboxPush, Now: now, Limit: 500})
+		if err != nil {
+			return err
+		}
+		for _, o := range due {
+			o.Attempts++
+			o.DateUpdated = now
+			if o.ExpiresAt == nil || isStale(o, now) {
+				o.State, o.LastError = store.OutboxDropped, string(push.DropExpired)
+			} else {
+				// Handed to memory: not due again unless the server restarts.
+				o.NextAttempt = o.ExpiresAt.Add(time.Second)
+				handOver = append(handOver, o)
+			}
+			if err := tx.UpdateOutbox(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range handOver {
+		msg := push.Message{ID: o.Ref, Token: o.Target, Data: flatten(o.Params), ExpiresAt: *o.ExpiresAt, NowOnly: isNowOnly(o)}
+		if msg.NowOnly {
+			msg.ExpiresAt = o.DateCreated.Add(nowOnlyGrace)
+		}
+		if err := p.gw.Send(msg); err != nil {
+			p.log.Warn("push not accepted", "id", o.Ref, "err", err)
+			if errors.Is(err, push.ErrInvalidMessage) {
+				p.finish(o.Ref, store.OutboxDropped)
+			}
+		}
+	}
+	return nil
+}
+
+// A push with Ttl 0 is stored with its expiry equal to its creation time:
+// deliver now or never. "Now" allows a little slack for the hand-over.
+const nowOnlyGrace = 5 * time.Second
+
+func isNowOnly(o store.OutboxItem) bool { return !o.ExpiresAt.After(o.DateCreated) }
+
+func isStale(o store.OutboxItem, now time.Time) bool {
+	if isNowOnly(o) {
+		return now.Sub(o.DateCreated) > nowOnlyGrace
+	}
+	return !o.ExpiresAt.After(now)
+}
+
+func flatten(v url.Values) map[string]string {
+	m := make(map[string]string, len(v))
+	for k := range v {
+		m[k] = v.Get(k)
+	}
+	return m
+}
+
+// webhookQueue is the webhook dispatcher's view of the outbox. The sample
+// backend's own sink is served by a dispatcher of its own, so that a strict
+// policy for customers' URLs does not cut the server off from itself.
+type webhookQueue struct {
+	store         store.Store
+	selfPrefix    string
+	outsidePrefix bool
+}
+
+func (q webhookQueue) Due(ctx context.Context, now time.Time, limit int) (out []webhook.Delivery, err error) {
+	err = q.store.Read(ctx, func(tx store.Tx) error {
+		items, err := tx.DueOutbox(store.DueQuery{Kind: store.OutboxWebhook, Now: now, Limit: limit,
+			TargetPrefix: q.selfPrefix, OutsidePrefix: q.outsidePrefix})
+		for _, o := range items {
+			out = append(out, webhook.Delivery{ID: o.ID, EventUUID: o.Ref, URL: o.Target, Params: o.Params, Attempts: o.Attempts})
+		}
+		return err
+	})
+	return out, err
+}
+
+func (q webhookQueue) Record(ctx context.Context, id int64, a webhook.Attempt, done, final bool, next time.Time) error {
+	return q.store.Write(ctx, func(tx store.Tx) error {
+		o, err := tx.GetOutbox(id)
+		if err != nil {
+			return err
+		}
+		o.Attempts++
+		o.LastStatus, o.LastError, o.DateUpdated = a.Status, a.Err, a.At
+		switch {
+		case done:
+			o.State = store.OutboxDone
+		case final:
+			o.State = store.OutboxFailed
+		default:
+			o.NextAttempt = next
+		}
+		return tx.UpdateOutbox(o)
+	})
+}

@@ -1,0 +1,246 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pushsim/pushsim/device/pushclient"
+	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/webhook"
+	"github.com/twilio/twilio-go/client"
+)
+
+// receiver is a phone's push socket for tests.
+type receiver struct {
+	mu   sync.Mutex
+	got  []pushclient.Message
+	seen chan pushclient.Message
+}
+
+func (h *harness) connectPush(t *testing.T, token string) (*receiver, context.CancelFunc) {
+	t.Helper()
+	r := &receiver{seen: make(chan pushclient.Message, 100)}
+	c, err := pushclient.New(pushclient.Config{
+		URL: "ws" + strings.TrimPrefix(h.ts.URL, "http") + "/push/connect", Token: token, Now: h.clock.Now,
+		Backoff:   pushclient.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+		OnMessage: func(m pushclient.Message) { r.mu.Lock(); r.got = append(r.got, m); r.mu.Unlock(); r.seen <- m },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return r, stop
+}
+
+func (r *receiver) next(t *testing.T, within time.Duration) (pushclient.Message, bool) {
+	t.Helper()
+	select {
+	case m := <-r.seen:
+		return m, true
+	case <-time.After(within):
+		return pushclient.Message{}, false
+	}
+}
+
+func (p *phone) pushToken() string {
+	return p.enrollForm("fcm").Get("Config.NotificationToken")
+}
+
+// TestOfflinePhoneGetsPushOnReconnect: a challenge created while the phone
+// was away arrives as soon as it reconnects within the TTL, and never after.
+func TestOfflinePhoneGetsPushOnReconnect(t *testing.T) {
+	h := newHarness(t, "", newClock())
+	h.run()
+	_, p := setup(h, aliceID)
+
+	sid := h.challenge(p, url.Values{"Details.Message": {"Approve sign-in?"}})
+	r, _ := h.connectPush(t, p.pushToken())
+	m, ok := r.next(t, 5*time.Second)
+	if !ok {
+		t.Fatal("no push after reconnect")
+	}
+	want := map[string]string{"type": "verify_push_challenge", "challenge_sid": sid, "factor_sid": p.factorSid, "message": "Approve sign-in?"}
+	for k, v := range want {
+		if m.Data[k] != v {
+			t.Fatalf("push data %v, want %v", m.Data, want)
+		}
+	}
+
+	// Connected: a new challenge arrives at once.
+	sid2 := h.challenge(p, nil)
+	if m, ok := r.next(t, 5*time.Second); !ok || m.Data["challenge_sid"] != sid2 {
+		t.Fatalf("live push: %v %v", ok, m.Data)
+	}
+	// Both acks reach the outbox, so neither is offered again.
+	waitFor(t, func() bool { return countOutboxState(t, h, "push", "done") == 2 })
+}
+
+func TestExpiredPushNeverDelivered(t *testing.T) {
+	h := newHarness(t, "", newClock())
+	h.run()
+	_, p := setup(h, aliceID)
+	h.challenge(p, url.Values{"ExpirationDate": {h.clock.Now().Add(time.Minute).Format(time.RFC3339)}})
+	// Let the outbox hand it to the gateway, then pass the TTL while offline.
+	waitFor(t, func() bool { return countOutboxAttempted(t, h, "push") == 1 })
+	h.clock.Advance(2 * time.Minute)
+	r, _ := h.connectPush(t, p.pushToken())
+	if m, ok := r.next(t, 500*time.Millisecond); ok {
+		t.Fatalf("expired push delivered: %v", m.Data)
+	}
+}
+
+// TestQueuedWorkSurvivesRestart: a push and a webhook queued by a server
+// that never got to deliver them (as if killed) go out after restart.
+func TestQueuedWorkSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	clock := newClock()
+	var mu sync.Mutex
+	var got []url.Values
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		got = append(got, r.PostForm)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+
+	h := newHarness(t, dir, clock) // no run(): nothing is delivered
+	svc, p := setup(h, aliceID)
+	h.account(http.MethodPost, "/v2/Services/"+svc+"/Webhooks", url.Values{
+		"FriendlyName": {"audit"}, "EventTypes": {"challenge.approved"}, "WebhookUrl": {hook.URL + "/events"}}, http.StatusCreated, nil)
+	approved := h.challenge(p, nil)
+	p.answer(approved, "approved", nil)
+	pending := h.challenge(p, nil)
+	h.close()
+
+	h2 := newHarness(t, dir, clock)
+	h2.run()
+	p.h = h2
+	r, _ := h2.connectPush(t, p.pushToken())
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		m, ok := r.next(t, 5*time.Second)
+		if !ok {
+			t.Fatalf("after restart got pushes for %v", seen)
+		}
+		seen[m.Data["challenge_sid"]] = true
+	}
+	if !seen[approved] || !seen[pending] {
+		t.Fatalf("pushes after restart: %v", seen)
+	}
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if got[0].Get("challenge_sid") != approved || got[0].Get("type") != "challenge.approved" {
+		t.Fatalf("webhook after restart: %v", got[0])
+	}
+}
+
+// TestWebhookRetriesAndSignatures: every delivery validates with twilio-go's
+// validator; an endpoint failing twice gets three attempts with one uuid.
+func TestWebhookRetriesAndSignatures(t *testing.T) {
+	clock := newClock()
+	var mu sync.Mutex
+	var attempts []url.Values
+	var hookURL string
+	validator := client.NewRequestValidator(server.TestAuthToken)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		params := map[string]string{}
+		for k := range r.PostForm {
+			params[k] = r.PostForm.Get(k)
+		}
+		if !validator.Validate(hookURL, params, r.Header.Get("X-Twilio-Signature")) {
+			t.Errorf("delivery does not validate: %v", r.PostForm)
+		}
+		if r.Header.Get("I-Twilio-Idempotency-Token") != r.PostForm.Get("uuid") {
+			t.Errorf("idempotency token %q, uuid %q", r.Header.Get("I-Twilio-Idempotency-Token"), r.PostForm.Get("uuid"))
+		}
+		mu.Lock()
+		attempts = append(attempts, r.PostForm)
+		n := len(attempts)
+		mu.Unlock()
+		if n <= 2 {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		}
+	}))
+	defer hook.Close()
+	hookURL = hook.URL + "/verify-events?source=pushsim"
+
+	h := newHarness(t, "", clock)
+	h.run()
+	svc, p := setup(h, aliceID)
+	h.account(http.MethodPost, "/v2/Services/"+svc+"/Webhooks", url.Values{
+		"FriendlyName": {"backend"}, "EventTypes": {"*"}, "WebhookUrl": {hookURL}}, http.StatusCreated, nil)
+	sid := h.challenge(p, url.Values{"HiddenDetails": {`{"ip":"203.0.113.7"}`}})
+	p.answer(sid, "denied", nil)
+
+	waitFor(t, func() bool { return len(snapshot(&mu, &attempts)) == 1 })
+	for i := 0; i < 2; i++ {
+		clock.Advance(10 * time.Second) // past the backoff
+		want := i + 2
+		waitFor(t, func() bool { return len(snapshot(&mu, &attempts)) == want })
+	}
+	got := snapshot(&mu, &attempts)
+	for _, a := range got {
+		if a.Get("uuid") != got[0].Get("uuid") || a.Get("type") != "challenge.denied" || a.Get("challenge_sid") != sid ||
+			a.Get("factor_sid") != p.factorSid || a.Get("challenge_hidden_details") != `{"ip":"203.0.113.7"}` || a.Get("entity_identity") != aliceID {
+			t.Fatalf("attempts differ or lack fields: %v", got)
+		}
+	}
+	waitFor(t, func() bool { return countOutboxState(t, h, "webhook", "done") == 1 })
+	clock.Advance(time.Hour)
+	time.Sleep(1500 * time.Millisecond) // one more poll: nothing further is sent
+	if n := len(snapshot(&mu, &attempts)); n != 3 {
+		t.Fatalf("%d attempts, want 3", n)
+	}
+}
+
+func snapshot(mu *sync.Mutex, v *[]url.Values) []url.Values {
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]url.Values(nil), *v...)
+}
+
+// loopbackResolver answers every name with 127.0.0.1, like a rebinding DNS.
+type loopbackResolver struct{}
+
+func (loopbackResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+}
+
+func TestStrictWebhookPolicyRefusesPrivateURLs(t *testing.T) {
+	h := newHarnessWith(t, server.Config{Now: newClock().Now, WebhookPolicy: webhook.Strict, WebhookResolver: loopbackResolver{}}, newClock())
+	var svc struct{ Sid string }
+	h.account(http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"strict"}}, http.StatusCreated, &svc)
+	for _, u := range []string{"http://127.0.0.1/h", "http://[::1]/h", "http://10.0.0.1/h", "http://169.254.169.254/latest/meta-data", "https://rebind.example.com/h"} {
+		status, _, body := h.call(http.MethodPost, "/v2/Services/"+svc.Sid+"/Webhooks",
+			url.Values{"FriendlyName": {"x"}, "EventTypes": {"*"}, "WebhookUrl": {u}}, h.sid, h.token)
+		expectError(t, status, body, http.StatusBadRequest, 60306)
+	}
+	// The bundled backend's own sink stays allowed.
+	h.account(http.MethodPost, "/v2/Services/"+svc.Sid+"/Webhooks",
+		url.Values{"FriendlyName": {"sink"}, "EventTypes": {"*"}, "WebhookUrl": {h.srv.Backend().WebhookURL()}}, http.StatusCreated, nil)
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

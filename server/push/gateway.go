@@ -1,0 +1,406 @@
+package push
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Config tunes a Gateway. Zero values take the defaults noted on each field.
+type Config struct {
+	// OnAck is called once for each message the phone acknowledged, from the
+	// connection's reader goroutine; it should not block for long, since the
+	// phone's next frames wait for it.
+	OnAck func(id, token string)
+	// OnDrop is called once for each message that left the queue without an
+	// ack, possibly from inside Send. Every message Send accepts ends in
+	// exactly one OnAck or OnDrop, unless the gateway shuts down first.
+	OnDrop func(id, token string, reason DropReason)
+
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default discards
+
+	PingInterval time.Duration // default 30s
+	// PongWait is how long a silent phone is kept; raised to twice
+	// PingInterval if not longer than it. Default 60s.
+	PongWait  time.Duration
+	WriteWait time.Duration // deadline for each write; default 10s
+
+	MaxConnsPerAddr  int           // default 32; excess upgrades get 429
+	MaxQueuePerToken int           // default 64
+	MaxQueued        int           // all tokens together; default 100,000
+	SweepInterval    time.Duration // how often expired messages are dropped; default 30s
+}
+
+func (c *Config) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 30 * time.Second
+	}
+	if c.PongWait <= 0 {
+		c.PongWait = 60 * time.Second
+	}
+	if c.PongWait <= c.PingInterval {
+		c.PongWait = 2 * c.PingInterval
+	}
+	if c.WriteWait <= 0 {
+		c.WriteWait = 10 * time.Second
+	}
+	if c.MaxConnsPerAddr <= 0 {
+		c.MaxConnsPerAddr = 32
+	}
+	if c.MaxQueuePerToken <= 0 {
+		c.MaxQueuePerToken = 64
+	}
+	if c.MaxQueued <= 0 {
+		c.MaxQueued = 100_000
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = 30 * time.Second
+	}
+}
+
+// Stats is a snapshot for health checks and benchmarks.
+type Stats struct {
+	Connected int    // live connections
+	Queued    int    // unacked messages, all tokens
+	Sent      uint64 // frames handed to sockets, redeliveries included
+	Acked     uint64
+	Dropped   uint64
+}
+
+// Gateway is the push service: an http.Handler that upgrades phones to
+// websockets, plus Send for the server. Create it with NewGateway.
+type Gateway struct {
+	cfg      Config
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex
+	conns   map[string]*conn // by token
+	perAddr map[string]int
+	queue   *queues
+	nextID  uint64
+	closed  bool
+
+	// wg counts connection handlers and the sweeper, for Shutdown.
+	wg          sync.WaitGroup
+	stopSweeper chan struct{}
+
+	sent, acked, dropped atomic.Uint64
+}
+
+// NewGateway starts the gateway's expiry sweeper; Shutdown stops it.
+func NewGateway(cfg Config) *Gateway {
+	cfg.setDefaults()
+	g := &Gateway{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		conns:       make(map[string]*conn),
+		perAddr:     make(map[string]int),
+		queue:       newQueues(cfg.MaxQueuePerToken, cfg.MaxQueued),
+		stopSweeper: make(chan struct{}),
+	}
+	g.upgrader = websocket.Upgrader{
+		HandshakeTimeout: cfg.WriteWait,
+		// Phones send only small acks; the write buffer is pooled because it
+		// is needed only while a frame is being written, which keeps idle
+		// connections cheap.
+		ReadBufferSize:  1024,
+		WriteBufferSize: MaxFrameSize + 64,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     sameOrigin,
+	}
+	g.wg.Add(1)
+	go g.sweepLoop()
+	return g
+}
+
+// sameOrigin refuses cross-origin browser upgrades so a web page cannot use
+// a visitor's network position to impersonate a phone. Non-browser clients
+// send no Origin and are allowed.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// ServeHTTP authenticates the phone by its registration token and, within
+// the per-address cap, upgrades to a websocket served by two goroutines, a
+// reader and a writer, until the socket ends.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token, ok := bearerToken(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pushsim"`)
+		http.Error(w, "missing or malformed registration token", http.StatusUnauthorized)
+		return
+	}
+	addr := remoteHost(r)
+	if status := g.admit(addr); status != 0 {
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "5")
+		}
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+
+	ws, err := g.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has already answered (403 for a foreign origin).
+		g.log.Debug("push: upgrade refused", "addr", addr, "err", err)
+		g.release(addr)
+		return
+	}
+	c := g.register(ws, token, addr)
+	// The connection gets its own reader goroutine so that net/http's
+	// handler goroutine can end: kept alive, it would pin the request's
+	// buffers and a deep stack for the life of every idle phone.
+	go func() {
+		defer g.release(addr)
+		c.serve()
+		g.unregister(c)
+	}()
+}
+
+// admit reserves a connection slot for addr; it returns an HTTP status when
+// the gateway must refuse.
+func (g *Gateway) admit(addr string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return http.StatusServiceUnavailable
+	}
+	if g.perAddr[addr] >= g.cfg.MaxConnsPerAddr {
+		return http.StatusTooManyRequests
+	}
+	g.perAddr[addr]++
+	g.wg.Add(1)
+	return 0
+}
+
+func (g *Gateway) release(addr string) {
+	g.mu.Lock()
+	if g.perAddr[addr]--; g.perAddr[addr] <= 0 {
+		delete(g.perAddr, addr)
+	}
+	g.mu.Unlock()
+	g.wg.Done()
+}
+
+func (g *Gateway) register(ws *websocket.Conn, token, addr string) *conn {
+	g.mu.Lock()
+	g.nextID++
+	c := newConn(g, ws, g.nextID, token, addr)
+	old := g.conns[token]
+	g.conns[token] = c
+	// NowOnly messages already written to the old socket are not carried
+	// over; unwritten ones go to the new socket.
+	drops := g.queue.dropNowOnly(token, false)
+	closed := g.closed
+	g.mu.Unlock()
+
+	g.report(drops)
+	if old != nil {
+		old.beginClose(CloseReplaced, "replaced by a newer connection")
+	}
+	if closed {
+		// Shutdown ran between admit and here and could not see c.
+		c.beginClose(websocket.CloseGoingAway, "server shutting down")
+	}
+	g.log.Debug("push: phone connected", "token", redact(token), "addr", addr, "replaced", old != nil)
+	c.wakeWriter()
+	return c
+}
+
+func (g *Gateway) unregister(c *conn) {
+	var drops []drop
+	g.mu.Lock()
+	if g.conns[c.token] == c {
+		delete(g.conns, c.token)
+		drops = g.queue.dropNowOnly(c.token, true)
+	}
+	g.mu.Unlock()
+	g.report(drops)
+	g.log.Debug("push: phone disconnected", "token", redact(c.token), "addr", c.addr)
+}
+
+// Send queues msg for its token and writes it at once if the phone is
+// connected. It returns an error only for messages that can never be
+// delivered (wrapping ErrInvalidMessage) and after Shutdown (ErrClosed);
+// capacity and expiry outcomes are reported through OnDrop.
+func (g *Gateway) Send(msg Message) error {
+	frame, err := encodeFrame(msg)
+	if err != nil {
+		return err
+	}
+	now := g.cfg.Now()
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return ErrClosed
+	}
+	c := g.conns[msg.Token]
+	if msg.NowOnly && c == nil {
+		g.mu.Unlock()
+		g.report([]drop{{msg.ID, msg.Token, DropOffline}})
+		return nil
+	}
+	added, drops := g.queue.add(msg, frame, now)
+	g.mu.Unlock()
+
+	g.report(drops)
+	if added && c != nil {
+		c.wakeWriter()
+	}
+	return nil
+}
+
+// pending hands connection c the frames it has not written yet, provided it
+// is still the token's current connection.
+func (g *Gateway) pending(c *conn) []outgoing {
+	g.mu.Lock()
+	if g.conns[c.token] != c {
+		g.mu.Unlock()
+		return nil
+	}
+	out, drops := g.queue.take(c.token, c.id, g.cfg.Now())
+	g.mu.Unlock()
+	g.report(drops)
+	return out
+}
+
+func (g *Gateway) ack(token, id string) {
+	g.mu.Lock()
+	removed := g.queue.ack(token, id)
+	g.mu.Unlock()
+	if !removed {
+		// A duplicate ack, or one for a message that expired meanwhile.
+		return
+	}
+	g.acked.Add(1)
+	if g.cfg.OnAck != nil {
+		g.cfg.OnAck(id, token)
+	}
+}
+
+func (g *Gateway) report(drops []drop) {
+	for _, d := range drops {
+		g.dropped.Add(1)
+		g.log.Debug("push: message dropped", "id", d.id, "token", redact(d.token), "reason", string(d.reason))
+		if g.cfg.OnDrop != nil {
+			g.cfg.OnDrop(d.id, d.token, d.reason)
+		}
+	}
+}
+
+func (g *Gateway) sweepLoop() {
+	defer g.wg.Done()
+	t := time.NewTicker(g.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stopSweeper:
+			return
+		case <-t.C:
+			g.mu.Lock()
+			drops := g.queue.sweep(g.cfg.Now(), nil)
+			g.mu.Unlock()
+			g.report(drops)
+		}
+	}
+}
+
+// Stats returns current counts.
+func (g *Gateway) Stats() Stats {
+	g.mu.Lock()
+	s := Stats{Connected: len(g.conns), Queued: g.queue.len()}
+	g.mu.Unlock()
+	s.Sent = g.sent.Load()
+	s.Acked = g.acked.Load()
+	s.Dropped = g.dropped.Load()
+	return s
+}
+
+// Shutdown refuses new connections and Sends, closes every socket with 1001
+// (going away) and waits for all connection goroutines to end. If ctx ends
+// first the sockets are cut without waiting for the closing handshake and
+// ctx's error is returned. http.Server.Shutdown does not close hijacked
+// connections, so the server must call this itself (for example from
+// RegisterOnShutdown).
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.stopSweeper)
+	}
+	live := make([]*conn, 0, len(g.conns))
+	for _, c := range g.conns {
+		live = append(live, c)
+	}
+	g.mu.Unlock()
+
+	for _, c := range live {
+		c.beginClose(websocket.CloseGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() {
+		g.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, c := range live {
+			c.ws.Close()
+		}
+		return ctx.Err()
+	}
+}
+
+// bearerToken extracts a well-formed registration token from
+// "Authorization: Bearer <token>".
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !ValidToken(token) {
+		return "", false
+	}
+	return token, true
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// redact keeps logs useful for telling phones apart without writing out
+// tokens, which let anyone holding one receive that phone's pushes.
+func redact(token string) string {
+	if len(token) <= 8 {
+		return "…"
+	}
+	return token[:8] + "…"
+}

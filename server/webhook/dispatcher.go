@@ -1,0 +1,209 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"maps"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Delivery is one event for one webhook URL, as kept by the server's outbox.
+type Delivery struct {
+	ID int64
+	// EventUUID is sent as the uuid field and as I-Twilio-Idempotency-Token,
+	// unchanged on every retry, so receivers can de-duplicate.
+	EventUUID string
+	URL       string
+	Params    url.Values
+	Attempts  int // attempts already made
+}
+
+// Queue is the server's durable store of deliveries.
+type Queue interface {
+	// Due returns up to limit deliveries whose next attempt time is <= now.
+	Due(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// Record stores the outcome of one attempt; next is when to retry
+	// (ignored when done or final).
+	Record(ctx context.Context, id int64, a Attempt, done bool, final bool, next time.Time) error
+}
+
+// DispatcherConfig wires a Dispatcher. Queue, Client and AuthToken are required.
+type DispatcherConfig struct {
+	Queue  Queue
+	Client *Client
+	// AuthToken returns the account's current auth token, read per attempt
+	// so that a rotated token takes effect on the next retry.
+	AuthToken func() string
+	Now       func() time.Time
+	Logger    *slog.Logger
+
+	Concurrency  int           // attempts in flight; default 4
+	PollInterval time.Duration // safety net besides Notify; default 1s
+	MaxAttempts  int           // default DefaultMaxAttempts
+}
+
+// Dispatcher moves deliveries from the Queue to their receivers.
+type Dispatcher struct {
+	cfg  DispatcherConfig
+	log  *slog.Logger
+	wake chan struct{}
+}
+
+// NewDispatcher checks cfg and fills in defaults.
+func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
+	switch {
+	case cfg.Queue == nil:
+		return nil, errors.New("webhook: DispatcherConfig.Queue is required")
+	case cfg.Client == nil:
+		return nil, errors.New("webhook: DispatcherConfig.Client is required")
+	case cfg.AuthToken == nil:
+		return nil, errors.New("webhook: DispatcherConfig.AuthToken is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	return &Dispatcher{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+}
+
+// Notify wakes Run early, typically right after the server committed new
+// deliveries. It never blocks.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// finished is a worker's report to Run.
+type finished struct {
+	id int64
+	// holdUntil is set when the outcome could not be recorded: the delivery
+	// still looks due to the Queue, and without a hold it would be retried
+	// at once, over and over.
+	holdUntil time.Time
+}
+
+// Run delivers due deliveries until ctx ends, then waits for attempts in
+// flight and returns ctx's error. Attempts cut short by ctx are not
+// recorded, so they are made again after a restart.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// Buffered for every possible worker, so none blocks after Run returns.
+	done := make(chan finished, d.cfg.Concurrency)
+	inFlight := make(map[int64]bool)
+	held := make(map[int64]time.Time)
+	poll := time.NewTicker(d.cfg.PollInterval)
+	defer poll.Stop()
+
+	fill := func() {
+		free := d.cfg.Concurrency - len(inFlight)
+		if free <= 0 {
+			return
+		}
+		now := d.cfg.Now()
+		for id, until := range held {
+			if !now.Before(until) {
+				delete(held, id)
+			}
+		}
+		// Ask for more than the free slots: deliveries in flight or held
+		// are still due in the Queue's eyes and must not crowd out others.
+		due, err := d.cfg.Queue.Due(ctx, now, free+len(inFlight)+len(held))
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("webhook: reading due deliveries", "err", err)
+			}
+			return
+		}
+		for _, dl := range due {
+			if free == 0 {
+				break
+			}
+			if _, skip := held[dl.ID]; skip || inFlight[dl.ID] {
+				continue
+			}
+			inFlight[dl.ID] = true
+			free--
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				done <- d.attempt(ctx, dl)
+			}()
+		}
+	}
+
+	fill()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.wake:
+		case <-poll.C:
+		case f := <-done:
+			delete(inFlight, f.id)
+			if !f.holdUntil.IsZero() {
+				held[f.id] = f.holdUntil
+			}
+		}
+		fill()
+	}
+}
+
+// attempt posts one delivery and records the outcome.
+func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) finished {
+	params := maps.Clone(dl.Params)
+	if params == nil {
+		params = url.Values{}
+	}
+	params.Set("uuid", dl.EventUUID)
+	a := d.cfg.Client.Post(ctx, Request{
+		URL:              dl.URL,
+		AuthToken:        d.cfg.AuthToken(),
+		IdempotencyToken: dl.EventUUID,
+		Params:           params,
+	})
+	if ctx.Err() != nil {
+		return finished{id: dl.ID}
+	}
+
+	n := dl.Attempts + 1
+	ok := a.OK()
+	final := !ok && n >= d.cfg.MaxAttempts
+	var next time.Time
+	if !ok && !final {
+		next = d.cfg.Now().Add(Backoff(n))
+	}
+	log := d.log.With("delivery", dl.ID, "uuid", dl.EventUUID, "attempt", n, "status", a.Status)
+	switch {
+	case ok:
+		log.Debug("webhook: delivered")
+	case final:
+		log.Warn("webhook: giving up", "err", a.Err)
+	default:
+		log.Info("webhook: attempt failed", "err", a.Err, "retry_at", next)
+	}
+	if err := d.cfg.Queue.Record(ctx, dl.ID, a, ok, final, next); err != nil {
+		if ctx.Err() == nil {
+			log.Error("webhook: recording attempt", "err", err)
+		}
+		return finished{id: dl.ID, holdUntil: d.cfg.Now().Add(Backoff(n))}
+	}
+	return finished{id: dl.ID}
+}

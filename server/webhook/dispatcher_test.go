@@ -1,0 +1,348 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	twilio "github.com/twilio/twilio-go/client"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+type record struct {
+	id          int64
+	attempt     Attempt
+	done, final bool
+	next        time.Time
+}
+
+// memQueue is an in-memory Queue with the semantics the server's outbox
+// table must have.
+type memQueue struct {
+	mu        sync.Mutex
+	items     map[int64]*memItem
+	records   chan record
+	failSaves atomic.Int32 // Record fails this many more times
+	dueCalls  atomic.Int32
+}
+
+type memItem struct {
+	d           Delivery
+	next        time.Time
+	done, final bool
+}
+
+func newMemQueue(at time.Time, ds ...Delivery) *memQueue {
+	q := &memQueue{items: map[int64]*memItem{}, records: make(chan record, 100)}
+	for _, d := range ds {
+		q.items[d.ID] = &memItem{d: d, next: at}
+	}
+	return q
+}
+
+func (q *memQueue) Due(_ context.Context, now time.Time, limit int) ([]Delivery, error) {
+	q.dueCalls.Add(1)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []Delivery
+	for _, it := range q.items {
+		if !it.done && !it.final && !it.next.After(now) {
+			out = append(out, it.d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (q *memQueue) Record(_ context.Context, id int64, a Attempt, done, final bool, next time.Time) error {
+	if q.failSaves.Load() > 0 {
+		q.failSaves.Add(-1)
+		return errors.New("disk full")
+	}
+	q.mu.Lock()
+	it := q.items[id]
+	it.d.Attempts++
+	it.done, it.final, it.next = done, final, next
+	q.mu.Unlock()
+	q.records <- record{id, a, done, final, next}
+	return nil
+}
+
+func (q *memQueue) nextRecord(t *testing.T) record {
+	t.Helper()
+	select {
+	case r := <-q.records:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no attempt recorded")
+		return record{}
+	}
+}
+
+// noMoreRecords checks that nothing else was recorded once the dispatcher
+// has been stopped (so it cannot race with a late attempt).
+func (q *memQueue) noMoreRecords(t *testing.T) {
+	t.Helper()
+	select {
+	case r := <-q.records:
+		t.Fatalf("unexpected extra attempt %+v", r)
+	default:
+	}
+}
+
+type hit struct {
+	uuid, idem, sig string
+	form            url.Values
+}
+
+// flakyReceiver fails the first failures requests with 503.
+func flakyReceiver(t *testing.T, failures int) (string, chan hit) {
+	hits := make(chan hit, 100)
+	var n atomic.Int32
+	srv, _ := loopbackReceiver(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		hits <- hit{r.PostForm.Get("uuid"), r.Header.Get("I-Twilio-Idempotency-Token"), r.Header.Get("X-Twilio-Signature"), r.PostForm}
+		if int(n.Add(1)) <= failures {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	return srv.URL + "/hooks/verify", hits
+}
+
+func startDispatcher(t *testing.T, cfg DispatcherConfig) (*Dispatcher, func()) {
+	t.Helper()
+	if cfg.Client == nil {
+		cfg.Client = NewClient(ClientConfig{Policy: Dev})
+	}
+	if cfg.AuthToken == nil {
+		cfg.AuthToken = func() string { return "auth-token" }
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Hour // only Notify wakes it, so tests control timing
+	}
+	d, err := NewDispatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Errorf("Run returned %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return d, stop
+}
+
+func TestDispatcherRetriesWithOneUUIDUntilSuccess(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: t0}
+	hook, hits := flakyReceiver(t, 2)
+	params := verifyEvent()
+	params.Del("uuid") // the dispatcher adds it from EventUUID
+	q := newMemQueue(t0, Delivery{ID: 1, EventUUID: "5c0d6f3e-0000-4000-8000-000000000001", URL: hook, Params: params})
+	d, stop := startDispatcher(t, DispatcherConfig{Queue: q, Now: clock.Now})
+
+	r := q.nextRecord(t)
+	if r.done || r.final || r.attempt.Status != http.StatusServiceUnavailable || !r.next.Equal(t0.Add(time.Second)) {
+		t.Fatalf("first attempt %+v, want a failure retried at t0+1s", r)
+	}
+	clock.Set(r.next)
+	d.Notify()
+	r = q.nextRecord(t)
+	if r.done || r.final || !r.next.Equal(t0.Add(3*time.Second)) {
+		t.Fatalf("second attempt %+v, want a failure retried 2s later", r)
+	}
+	clock.Set(r.next)
+	d.Notify()
+	r = q.nextRecord(t)
+	if !r.done || r.final || r.attempt.Status != http.StatusOK {
+		t.Fatalf("third attempt %+v, want success", r)
+	}
+	stop()
+	q.noMoreRecords(t)
+
+	close(hits)
+	v := twilio.NewRequestValidator("auth-token")
+	n := 0
+	for h := range hits {
+		n++
+		if h.uuid != "5c0d6f3e-0000-4000-8000-000000000001" || h.idem != h.uuid {
+			t.Errorf("attempt %d: uuid %q, idempotency token %q", n, h.uuid, h.idem)
+		}
+		if !v.Validate(hook, flat(h.form), h.sig) {
+			t.Errorf("attempt %d: signature does not validate", n)
+		}
+	}
+	if n != 3 {
+		t.Fatalf("receiver saw %d attempts, want 3", n)
+	}
+	if params.Get("uuid") != "" {
+		t.Fatal("dispatcher modified the caller's params")
+	}
+}
+
+func TestDispatcherGivesUpAfterMaxAttempts(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: t0}
+	hook, hits := flakyReceiver(t, 1000)
+	q := newMemQueue(t0, Delivery{ID: 7, EventUUID: "u-7", URL: hook, Params: url1()})
+	d, stop := startDispatcher(t, DispatcherConfig{Queue: q, Now: clock.Now, MaxAttempts: 3})
+
+	for i := 1; i <= 3; i++ {
+		r := q.nextRecord(t)
+		if r.done {
+			t.Fatalf("attempt %d recorded as done", i)
+		}
+		if r.final != (i == 3) {
+			t.Fatalf("attempt %d: final=%v", i, r.final)
+		}
+		if i < 3 {
+			clock.Set(r.next)
+			d.Notify()
+		}
+	}
+	// Far past any retry time: a final delivery is not attempted again.
+	clock.Set(t0.Add(time.Hour))
+	d.Notify()
+	stop()
+	q.noMoreRecords(t)
+	if len(hits) != 3 {
+		t.Fatalf("receiver saw %d attempts, want 3", len(hits))
+	}
+}
+
+func TestDispatcherBoundsConcurrency(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	release := make(chan struct{})
+	srv, _ := loopbackReceiver(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		<-release
+		inFlight.Add(-1)
+	}))
+	t0 := time.Now()
+	var ds []Delivery
+	for i := range 10 {
+		ds = append(ds, Delivery{ID: int64(i + 1), EventUUID: "u", URL: srv.URL, Params: url1()})
+	}
+	q := newMemQueue(t0, ds...)
+	_, stop := startDispatcher(t, DispatcherConfig{Queue: q, Concurrency: 3, Now: func() time.Time { return t0 }})
+
+	waitUntil(t, "three requests in flight", func() bool { return inFlight.Load() == 3 })
+	// An unbounded dispatcher would have the other seven in flight well
+	// within this pause.
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	for range 10 {
+		if r := q.nextRecord(t); !r.done {
+			t.Fatalf("attempt %+v failed", r)
+		}
+	}
+	stop()
+	if p := peak.Load(); p != 3 {
+		t.Fatalf("peak concurrency %d, want 3", p)
+	}
+}
+
+func TestDispatcherHoldsDeliveryWhenRecordFails(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: t0}
+	hook, hits := flakyReceiver(t, 0)
+	q := newMemQueue(t0, Delivery{ID: 1, EventUUID: "u-1", URL: hook, Params: url1()})
+	q.failSaves.Store(1)
+	d, stop := startDispatcher(t, DispatcherConfig{Queue: q, Now: clock.Now})
+
+	<-hits // delivered, but the outcome could not be saved
+	waitUntil(t, "dispatcher back to waiting", func() bool { return q.dueCalls.Load() >= 2 })
+	d.Notify()
+	d.Notify()
+	// Still due in the queue's eyes; without the hold this would loop.
+	clock.Set(t0.Add(500 * time.Millisecond))
+	d.Notify()
+	waitUntil(t, "wake-ups processed", func() bool { return q.dueCalls.Load() >= 3 })
+	if len(hits) != 0 {
+		t.Fatalf("retried %d times during the hold", len(hits))
+	}
+	clock.Set(t0.Add(time.Second))
+	d.Notify()
+	if r := q.nextRecord(t); !r.done {
+		t.Fatalf("retry after hold: %+v", r)
+	}
+	stop()
+	if h := <-hits; h.uuid != "u-1" {
+		t.Fatalf("retry uuid %q", h.uuid)
+	}
+}
+
+func TestNewDispatcherRequiresWiring(t *testing.T) {
+	c := NewClient(ClientConfig{})
+	tok := func() string { return "t" }
+	for name, cfg := range map[string]DispatcherConfig{
+		"queue":  {Client: c, AuthToken: tok},
+		"client": {Queue: newMemQueue(time.Now()), AuthToken: tok},
+		"token":  {Queue: newMemQueue(time.Now()), Client: c},
+	} {
+		if _, err := NewDispatcher(cfg); err == nil {
+			t.Errorf("missing %s accepted", name)
+		}
+	}
+}
+
+func TestBackoffSchedule(t *testing.T) {
+	for n, want := range map[int]time.Duration{
+		0: time.Second, 1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second,
+		8: 128 * time.Second, 9: 256 * time.Second, 10: 5 * time.Minute, 1000: 5 * time.Minute,
+	} {
+		if got := Backoff(n); got != want {
+			t.Errorf("Backoff(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
