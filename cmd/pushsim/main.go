@@ -27,6 +27,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the Verify server alone", runServe},
+		{"device", "run one simulated phone (--headless for scripts)", runDevice},
 	}
 }
 
@@ -34,6 +35,7 @@ const usage = `pushsim simulates push MFA in the style of Twilio Verify Push.
 
 Examples:
   pushsim serve                               # server on 127.0.0.1:4010, test credentials
+  pushsim device --headless --identity alice  # a phone that prints one JSON line per event
 
 Commands:
 `

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/webhook"
 )
 
 const serveUsage = `Usage: pushsim serve [flags]
@@ -70,6 +71,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	memory := fs.Bool("memory", false, "keep state in memory only")
 	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID (env PUSHSIM_ACCOUNT_SID)")
 	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token (env PUSHSIM_AUTH_TOKEN)")
+	policy := fs.String("webhook-policy", os.Getenv("PUSHSIM_WEBHOOK_POLICY"), "dev (loopback and private webhook URLs allowed) or strict (public addresses only); default dev on loopback, strict otherwise")
 	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -93,10 +95,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
+	loopback := isLoopback(ln.Addr().String())
+	webhooks := webhook.Dev
+	if !loopback {
+		webhooks = webhook.Strict
+	}
+	if *policy != "" {
+		if webhooks, err = webhook.ParsePolicy(*policy); err != nil {
+			return err
+		}
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	srv, err := server.New(ctx, server.Config{
-		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
-		TestCredentials: isLoopback(ln.Addr().String()), PublicURL: base, Logger: log,
+		WebhookPolicy: webhooks,
+		DataDir:       dir, AccountSid: *accountSid, AuthToken: *authToken,
+		TestCredentials: loopback, PublicURL: base, Logger: log,
+		InternalURL: "http://" + ln.Addr().String(),
 	})
 	if err != nil {
 		return err
@@ -140,7 +154,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, srv *server.Server, log *sl
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := hs.Shutdown(shutdownCtx)
+	err := errors.Join(srv.Shutdown(shutdownCtx), hs.Shutdown(shutdownCtx))
 	stopBackground()
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pushsim/pushsim/device"
+	"github.com/pushsim/pushsim/device/verifyclient"
+)
+
+const deviceUsage = `Usage: pushsim device --identity ID [flags]
+
+Runs one simulated phone. With --headless it enrolls (if its home has no
+factor yet), then prints one JSON object per line for every event until
+interrupted:
+
+  {"event":"enrolled","factor_sid":"YF...","identity":"alice",...}
+  {"event":"challenge","via":"push|poll","challenge_sid":"YC...","message":"...",...}
+  {"event":"approved"|"denied"|"expired"|"error",...}
+
+Flags:
+`
+
+func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), deviceUsage)
+		fs.PrintDefaults()
+	}
+	server := fs.String("server", "http://127.0.0.1:4010", "base `URL` of the Verify server")
+	identity := fs.String("identity", "", "the user `ID` to enroll the phone for (required)")
+	name := fs.String("name", "", "friendly `NAME` of the factor (default \"<identity>'s factor\")")
+	home := fs.String("home", "", "the phone's data `DIR` (default $PUSHSIM_HOME/device-<identity>, else ~/.pushsim/device-<identity>)")
+	tokenURL := fs.String("access-token-url", "", "app backend endpoint that hands out enrollment tokens (default <server>/backend/access-token)")
+	noPush := fs.Bool("no-push", false, "register without a push token; challenges arrive by polling only")
+	pollInterval := fs.Duration("poll-interval", device.DefaultPollInterval, "time between polls for pending challenges")
+	auto := fs.String("auto", "ignore", "answer every challenge: approve, deny or ignore")
+	headless := fs.Bool("headless", false, "print events as JSON lines instead of drawing the phone")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+
+	if *identity == "" {
+		return errors.New("--identity is required")
+	}
+	answer, ok := map[string]string{"approve": verifyclient.ChallengeApproved, "deny": verifyclient.ChallengeDenied, "ignore": ""}[*auto]
+	if !ok {
+		return fmt.Errorf("--auto must be approve, deny or ignore, not %q", *auto)
+	}
+	if *pollInterval <= 0 {
+		return fmt.Errorf("--poll-interval must be positive, not %s", *pollInterval)
+	}
+	if !*headless {
+		return errors.New("the terminal UI is not built yet; run with --headless")
+	}
+	serverURL := strings.TrimRight(*server, "/")
+	if *tokenURL == "" {
+		*tokenURL = serverURL + "/backend/access-token"
+	}
+	if *home == "" {
+		dir, err := defaultDeviceHome(*identity)
+		if err != nil {
+			return err
+		}
+		*home = dir
+	}
+
+	d, err := device.New(device.Config{
+		Home:           *home,
+		BaseURL:        serverURL + "/v2/",
+		AccessTokenURL: *tokenURL,
+		App:            verifyclient.DefaultApp(version),
+		PollInterval:   *pollInterval,
+	})
+	if err != nil {
+		return err
+	}
+	opts := device.LaunchOptions{Identity: *identity, FriendlyName: *name, AutoAnswer: answer}
+	if !*noPush {
+		if opts.PushURL, err = device.PushURL(serverURL); err != nil {
+			return err
+		}
+	}
+	return runHeadless(ctx, d, opts, stdout)
+}
+
+// runHeadless prints every event as one JSON line while the phone runs.
+func runHeadless(ctx context.Context, d *device.Device, opts device.LaunchOptions, stdout io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events := d.Subscribe(ctx)
+	printed := make(chan error, 1)
+	go func() {
+		out := json.NewEncoder(stdout)
+		for e := range events {
+			if err := out.Encode(e); err != nil {
+				printed <- err
+				cancel()
+				return
+			}
+		}
+		printed <- nil
+	}()
+	err := d.Launch(ctx, opts)
+	cancel()
+	return errors.Join(err, <-printed)
+}
+
+// defaultDeviceHome is $PUSHSIM_HOME/device-<identity>, else
+// ~/.pushsim/device-<identity>.
+func defaultDeviceHome(identity string) (string, error) {
+	if identity == "." || identity == ".." || strings.ContainsAny(identity, `/\`+"\x00") {
+		return "", fmt.Errorf("--identity %q cannot name a directory; pass --home", identity)
+	}
+	root := os.Getenv("PUSHSIM_HOME")
+	if root == "" {
+		userHome, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no home directory for the phone's data (set PUSHSIM_HOME or pass --home): %w", err)
+		}
+		root = filepath.Join(userHome, ".pushsim")
+	}
+	return filepath.Join(root, "device-"+identity), nil
+}

@@ -1,0 +1,332 @@
+package device
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pushsim/pushsim/device/keystore"
+	"github.com/pushsim/pushsim/device/verifyclient"
+)
+
+// AccessToken is the app backend's answer to an enrolment request.
+type AccessToken struct {
+	Token      string `json:"token"`
+	ServiceSid string `json:"serviceSid"`
+	Identity   string `json:"identity"`
+	FactorType string `json:"factorType"`
+}
+
+// AccessTokenError reports a failed call to the access-token URL.
+type AccessTokenError struct {
+	URL        string
+	StatusCode int    // 0 when no response arrived
+	Message    string // the backend's error message, or what was wrong
+	Err        error
+}
+
+func (e *AccessTokenError) Error() string {
+	msg := "access token from " + e.URL
+	if e.StatusCode != 0 {
+		msg += fmt.Sprintf(": HTTP %d", e.StatusCode)
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *AccessTokenError) Unwrap() error { return e.Err }
+
+// FetchAccessToken asks the app backend for an enrolment token, as the
+// Android sample app does: POST form identity=<identity>, expecting JSON
+// {token, serviceSid, identity, factorType} with none of them blank.
+func (d *Device) FetchAccessToken(ctx context.Context, identity string) (*AccessToken, error) {
+	fail := func(status int, msg string, err error) (*AccessToken, error) {
+		return nil, &AccessTokenError{URL: d.cfg.AccessTokenURL, StatusCode: status, Message: msg, Err: err}
+	}
+	body := "identity=" + url.QueryEscape(identity)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.AccessTokenURL, strings.NewReader(body))
+	if err != nil {
+		return fail(0, "", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", d.cfg.App.UserAgent())
+
+	ex := verifyclient.Exchange{Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header.Clone(), RequestBody: []byte(body)}
+	start := time.Now()
+	resp, err := d.http.Do(req)
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		ex.StatusCode, ex.ResponseHeader, ex.ResponseBody = resp.StatusCode, resp.Header, data
+	}
+	ex.Duration, ex.Err = time.Since(start), err
+	if d.cfg.Observer != nil {
+		d.cfg.Observer(ex)
+	}
+	if err != nil {
+		return fail(0, "", err)
+	}
+	if resp.StatusCode >= 300 {
+		return fail(resp.StatusCode, backendErrorMessage(data), nil)
+	}
+	var tok AccessToken
+	if err := json.Unmarshal(data, &tok); err != nil {
+		return fail(resp.StatusCode, "response is not the expected JSON", err)
+	}
+	if tok.Token == "" || tok.ServiceSid == "" || tok.Identity == "" || tok.FactorType == "" {
+		return fail(resp.StatusCode, "response lacks token, serviceSid, identity or factorType", nil)
+	}
+	if tok.FactorType != "push" {
+		return fail(resp.StatusCode, fmt.Sprintf("factorType is %q, want push", tok.FactorType), nil)
+	}
+	return &tok, nil
+}
+
+// backendErrorMessage digs the message out of the sample backend's
+// {"error":{"message"}} or a Twilio error body; otherwise the body itself.
+func backendErrorMessage(body []byte) string {
+	var shapes struct {
+		Message string `json:"message"`
+		Error   struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &shapes) == nil {
+		if shapes.Error.Message != "" {
+			return shapes.Error.Message
+		}
+		if shapes.Message != "" {
+			return shapes.Message
+		}
+	}
+	s := strings.TrimSpace(string(body))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// EnrollParams are what the user types on the sample app's enrolment screen.
+type EnrollParams struct {
+	Identity string
+	// FriendlyName defaults to "<identity>'s factor", as in the sample app.
+	FriendlyName string
+	// Metadata is sent with the factor when not nil.
+	Metadata map[string]string
+}
+
+// CreateFactor enrols the phone the way the sample app does: fetch an access
+// token for the identity, generate a key under a fresh alias, create the
+// factor with the current push token (none if there is none), store it, and
+// verify it at once. If verification fails the factor stays on the phone,
+// unverified, and the error is returned with it.
+func (d *Device) CreateFactor(ctx context.Context, p EnrollParams) (Factor, error) {
+	if p.Identity == "" {
+		return Factor{}, verifyclient.Wrap(verifyclient.CodeInput, errors.New("missing identity"))
+	}
+	if p.FriendlyName == "" {
+		p.FriendlyName = p.Identity + "'s factor"
+	}
+	tok, err := d.FetchAccessToken(ctx, p.Identity)
+	if err != nil {
+		return Factor{}, err
+	}
+	pushToken, err := d.PushToken()
+	if err != nil {
+		return Factor{}, err
+	}
+	alias, key, err := d.store.NewKey()
+	if err != nil {
+		return Factor{}, verifyclient.Wrap(verifyclient.CodeKeyStorage, err)
+	}
+	created, err := d.client.CreateFactor(ctx, verifyclient.CreateFactorParams{
+		ServiceSid:   tok.ServiceSid,
+		Identity:     tok.Identity,
+		FriendlyName: p.FriendlyName,
+		AccessToken:  tok.Token,
+		PushToken:    pushToken,
+		Metadata:     p.Metadata,
+		PublicKey:    &key.PublicKey,
+	})
+	if err != nil {
+		// The SDK deletes the alias it generated when create fails.
+		_ = d.store.DeleteKey(alias)
+		return Factor{}, err
+	}
+	f := Factor{
+		Sid:                  created.Sid,
+		FriendlyName:         created.FriendlyName,
+		AccountSid:           created.AccountSid,
+		ServiceSid:           tok.ServiceSid,
+		Identity:             tok.Identity,
+		Status:               created.Status,
+		CredentialSid:        created.CredentialSid,
+		NotificationPlatform: created.NotificationPlatform,
+		NotificationToken:    pushToken,
+		CreatedAt:            created.CreatedAt,
+		Metadata:             created.Metadata,
+		KeyAlias:             alias,
+	}
+	if err := d.store.SaveFactor(f); err != nil {
+		_ = d.store.DeleteKey(alias)
+		return Factor{}, verifyclient.Wrap(verifyclient.CodeStorage, err)
+	}
+	if f.Status == verifyclient.FactorVerified {
+		d.emit(Event{Kind: EventEnrolled, FactorSid: f.Sid, Identity: f.Identity})
+		return f, nil
+	}
+	verified, err := d.VerifyFactor(ctx, f.Sid)
+	if err != nil {
+		return f, err
+	}
+	return verified, nil
+}
+
+// VerifyFactor proves possession of the factor's key and stores the status
+// the server reports. A factor that becomes verified is announced as
+// enrolled.
+func (d *Device) VerifyFactor(ctx context.Context, factorSid string) (Factor, error) {
+	cred, before, err := d.credentials(factorSid)
+	if err != nil {
+		return Factor{}, err
+	}
+	status, err := d.client.VerifyFactor(ctx, cred)
+	if err != nil {
+		return before, err
+	}
+	after, err := d.store.UpdateFactor(factorSid, func(f *Factor) { f.Status = status })
+	if err != nil {
+		return before, storageError(err)
+	}
+	if before.Status != verifyclient.FactorVerified && after.Status == verifyclient.FactorVerified {
+		d.emit(Event{Kind: EventEnrolled, FactorSid: after.Sid, Identity: after.Identity})
+	}
+	return after, nil
+}
+
+// UpdateFactor registers a new push token for one factor (empty = platform
+// none), re-sending its friendly name. Unlike the Android SDK, the local
+// record keeps the platform the server reports and the token sent, so the
+// phone can show them and knows which factors a token refresh must touch.
+func (d *Device) UpdateFactor(ctx context.Context, factorSid, pushToken string) (Factor, error) {
+	cred, f, err := d.credentials(factorSid)
+	if err != nil {
+		return Factor{}, err
+	}
+	updated, err := d.client.UpdateFactor(ctx, cred, f.FriendlyName, pushToken)
+	if err != nil {
+		return f, err
+	}
+	f, err = d.store.UpdateFactor(factorSid, func(f *Factor) {
+		f.NotificationPlatform, f.NotificationToken = updated.NotificationPlatform, pushToken
+	})
+	if err != nil {
+		return f, storageError(err)
+	}
+	return f, nil
+}
+
+// UpdatePushToken is what the app does when its push registration token
+// changes: remember it for new factors and update every local factor not
+// already registered with it (empty = platform none). Failures for some
+// factors do not stop the others; they are joined in the result, and a later
+// call retries them.
+func (d *Device) UpdatePushToken(ctx context.Context, token string) error {
+	err := d.store.UpdateSettings(func(s *keystore.Settings) { s.PushToken = token })
+	if err != nil {
+		return verifyclient.Wrap(verifyclient.CodeStorage, err)
+	}
+	factors, err := d.GetAllFactors()
+	if err != nil {
+		return err
+	}
+	want := verifyclient.PlatformNone
+	if token != "" {
+		want = verifyclient.PlatformFCM
+	}
+	var errs []error
+	for _, f := range factors {
+		if f.NotificationPlatform == want && f.NotificationToken == token {
+			continue
+		}
+		if _, err := d.UpdateFactor(ctx, f.Sid, token); err != nil {
+			errs = append(errs, fmt.Errorf("factor %s: %w", f.Sid, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// EnsurePushToken returns the phone's push registration token, creating one
+// if it has none, and makes sure every local factor is registered with it.
+func (d *Device) EnsurePushToken(ctx context.Context) (string, error) {
+	token, err := d.PushToken()
+	if err != nil {
+		return "", err
+	}
+	if token == "" {
+		raw := make([]byte, 32)
+		if _, err := io.ReadFull(d.rand, raw); err != nil {
+			return "", verifyclient.Wrap(verifyclient.CodeInitialization, fmt.Errorf("push token randomness: %w", err))
+		}
+		// Shaped like an FCM registration token and within Verify's 32–255
+		// character limit.
+		token = "pushsim:" + base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return token, d.UpdatePushToken(ctx, token)
+}
+
+// DeleteFactor deletes the factor on the server and then on the phone. A
+// server that no longer knows the factor counts as success, as in the SDK.
+func (d *Device) DeleteFactor(ctx context.Context, factorSid string) error {
+	cred, f, err := d.credentials(factorSid)
+	if err != nil {
+		return err
+	}
+	if err := d.client.DeleteFactor(ctx, cred); err != nil {
+		return err
+	}
+	if err := d.store.DeleteFactor(factorSid); err != nil {
+		return storageError(err)
+	}
+	d.forgetFactor(factorSid)
+	d.emit(Event{Kind: EventFactorDeleted, FactorSid: f.Sid, Identity: f.Identity})
+	return nil
+}
+
+// GetAllFactors returns the factors stored on the phone, newest first. It
+// makes no network call.
+func (d *Device) GetAllFactors() ([]Factor, error) {
+	factors, err := d.store.Factors()
+	if err != nil {
+		return nil, verifyclient.Wrap(verifyclient.CodeStorage, err)
+	}
+	return factors, nil
+}
+
+// ClearLocalStorage deletes every factor and key on the phone without
+// telling the server, which keeps the factors: the SDK's clearLocalStorage.
+func (d *Device) ClearLocalStorage() error {
+	removed, err := d.store.Clear()
+	if err != nil {
+		return verifyclient.Wrap(verifyclient.CodeStorage, err)
+	}
+	d.forgetAll()
+	for _, f := range removed {
+		d.emit(Event{Kind: EventFactorDeleted, FactorSid: f.Sid, Identity: f.Identity})
+	}
+	return nil
+}
