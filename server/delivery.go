@@ -10,6 +10,7 @@ import (
 
 	"github.com/pushsim/pushsim/server/push"
 	"github.com/pushsim/pushsim/server/store"
+	"github.com/pushsim/pushsim/server/verify"
 	"github.com/pushsim/pushsim/server/webhook"
 )
 
@@ -21,26 +22,18 @@ type pushOutbox struct {
 	gw    *push.Gateway
 	now   func() time.Time
 	log   *slog.Logger
-	wake  chan struct{}
 
 	mu       sync.Mutex
 	finished map[string]string // message id -> final state, not yet written
 }
 
 func newPushOutbox(st store.Store, now func() time.Time, log *slog.Logger) *pushOutbox {
-	return &pushOutbox{store: st, now: now, log: log, wake: make(chan struct{}, 1), finished: map[string]string{}}
-}
-
-// notify wakes the loop; it never blocks.
-func (p *pushOutbox) notify() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	return &pushOutbox{store: st, now: now, log: log, finished: map[string]string{}}
 }
 
 // onAck and onDrop are the gateway's callbacks. They only note the outcome:
-// the loop writes outcomes in batches so a phone's ack never waits on fsync.
+// the loop writes outcomes in batches, a few times a second, so acks neither
+// wait on fsync nor compete with challenge creation for the writer.
 func (p *pushOutbox) onAck(id, _ string) { p.finish(id, store.OutboxDone) }
 
 func (p *pushOutbox) onDrop(id, _ string, reason push.DropReason) {
@@ -55,15 +48,17 @@ func (p *pushOutbox) finish(id, state string) {
 	p.mu.Lock()
 	p.finished[id] = state
 	p.mu.Unlock()
-	p.notify()
 }
+
+// flushEvery is how often outcomes are written and due rows handed over.
+const flushEvery = 250 * time.Millisecond
 
 // run hands due rows to the gateway until ctx ends.
 func (p *pushOutbox) run(ctx context.Context) {
 	if err := p.store.Write(ctx, func(tx store.Tx) error { return tx.RearmOutbox(store.OutboxPush) }); err != nil && ctx.Err() == nil {
 		p.log.Error("rearm push outbox", "err", err)
 	}
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	for {
 		if err := p.flush(ctx); err != nil && ctx.Err() == nil {
@@ -74,7 +69,6 @@ func (p *pushOutbox) run(ctx context.Context) {
 			// Write down the acks that arrived while shutting down.
 			p.flush(context.WithoutCancel(ctx))
 			return
-		case <-p.wake:
 		case <-tick.C:
 		}
 	}
@@ -112,7 +106,7 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 				o.State, o.LastError = store.OutboxDropped, string(push.DropExpired)
 			} else {
 				// Handed to memory: not due again unless the server restarts.
-				o.NextAttempt = o.ExpiresAt.Add(time.Second)
+				o.NextAttempt = verify.HandedOverUntil(now, *o.ExpiresAt)
 				handOver = append(handOver, o)
 			}
 			if err := tx.UpdateOutbox(o); err != nil {
@@ -124,7 +118,13 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, o := range handOver {
+	p.handOver(handOver)
+	return nil
+}
+
+// handOver gives pushes whose rows are marked as handed over to the gateway.
+func (p *pushOutbox) handOver(items []store.OutboxItem) {
+	for _, o := range items {
 		msg := push.Message{ID: o.Ref, Token: o.Target, Data: flatten(o.Params), ExpiresAt: *o.ExpiresAt, NowOnly: isNowOnly(o)}
 		if msg.NowOnly {
 			msg.ExpiresAt = o.DateCreated.Add(nowOnlyGrace)
@@ -136,7 +136,6 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
 }
 
 // A push with Ttl 0 is stored with its expiry equal to its creation time:

@@ -24,7 +24,7 @@ type receiver struct {
 	seen chan pushclient.Message
 }
 
-func (h *harness) connectPush(t *testing.T, token string) (*receiver, context.CancelFunc) {
+func (h *harness) connectPush(t testing.TB, token string) (*receiver, context.CancelFunc) {
 	t.Helper()
 	r := &receiver{seen: make(chan pushclient.Message, 100)}
 	c, err := pushclient.New(pushclient.Config{
@@ -43,7 +43,7 @@ func (h *harness) connectPush(t *testing.T, token string) (*receiver, context.Ca
 	return r, stop
 }
 
-func (r *receiver) next(t *testing.T, within time.Duration) (pushclient.Message, bool) {
+func (r *receiver) next(t testing.TB, within time.Duration) (pushclient.Message, bool) {
 	t.Helper()
 	select {
 	case m := <-r.seen:

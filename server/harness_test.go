@@ -48,7 +48,7 @@ func (c *testClock) Advance(d time.Duration) {
 
 // harness is a server on a loopback test listener with a fixed clock.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	clock *testClock
 	srv   *server.Server
 	ts    *httptest.Server
@@ -57,13 +57,13 @@ type harness struct {
 	stop  func() // stops Run, once started
 }
 
-func newHarness(t *testing.T, dir string, clock *testClock) *harness {
+func newHarness(t testing.TB, dir string, clock *testClock) *harness {
 	return newHarnessWith(t, server.Config{DataDir: dir, Now: clock.Now}, clock)
 }
 
 // newHarnessWith starts a server from cfg, filling in the test listener's
 // URL and the test credentials.
-func newHarnessWith(t *testing.T, cfg server.Config, clock *testClock) *harness {
+func newHarnessWith(t testing.TB, cfg server.Config, clock *testClock) *harness {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	cfg.TestCredentials, cfg.PublicURL = true, "http://"+ts.Listener.Addr().String()

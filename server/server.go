@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			return guard.CheckURL(ctx, raw)
 		},
-		OnOutbox: s.wake,
+		OnCommit: s.committed,
 	})
 	if err != nil {
 		st.Close()
@@ -238,12 +238,11 @@ func (s *Server) Engine() *verify.Engine { return s.engine }
 // Backend is the bundled sample backend.
 func (s *Server) Backend() *backend.Backend { return s.backend }
 
-// wake tells the deliverers that a committed transaction queued work.
-func (s *Server) wake(kind string) {
-	switch kind {
-	case store.OutboxPush:
-		s.pushes.notify()
-	case store.OutboxWebhook:
+// committed sends a transaction's pushes and wakes the webhook
+// dispatchers.
+func (s *Server) committed(q verify.Queued) {
+	s.pushes.handOver(q.Pushes)
+	if q.Webhooks {
 		for _, d := range s.webhooks {
 			d.Notify()
 		}

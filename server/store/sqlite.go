@@ -487,8 +487,8 @@ func (t sqlTx) AddOutbox(o OutboxItem) (int64, error) {
 		expires = o.ExpiresAt.Unix()
 	}
 	res, err := t.exec(`INSERT INTO outbox (kind, ref, target, params, expires, state, attempts, next_attempt, created, updated)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
-		o.Kind, o.Ref, o.Target, o.Params.Encode(), expires, OutboxPending, o.NextAttempt.UnixMilli(), o.DateCreated.UnixMilli(), o.DateCreated.UnixMilli())
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Kind, o.Ref, o.Target, o.Params.Encode(), expires, OutboxPending, o.Attempts, o.NextAttempt.UnixMilli(), o.DateCreated.UnixMilli(), o.DateCreated.UnixMilli())
 	if err != nil {
 		return 0, err
 	}

@@ -52,7 +52,7 @@ func (e *Engine) CreateAccessToken(ctx context.Context, serviceSid string, in Ac
 		Sid: sid, ServiceSid: serviceSid, EntityIdentity: in.Identity, FactorType: in.FactorType,
 		FactorFriendlyName: in.FactorFriendlyName, Token: token, TTL: ttl, DateCreated: now,
 	}
-	err = e.write(ctx, func(tx store.Tx, _ *queued) error {
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		if _, err := serviceIn(tx, serviceSid); err != nil {
 			return err
 		}

@@ -93,7 +93,7 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 	if err != nil {
 		return c, err
 	}
-	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
 		svc, err := serviceIn(tx, serviceSid)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (e *Engine) isLate(c store.Challenge) bool {
 // expire marks a late pending challenge expired; losing the race to an
 // answer or another expiry is fine.
 func (e *Engine) expire(ctx context.Context, c store.Challenge) error {
-	err := e.write(ctx, func(tx store.Tx, _ *queued) error {
+	err := e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		c.Status = StatusExpired
 		c.DateUpdated = e.Now()
 		return tx.UpdateChallengeFrom(c, StatusPending)
@@ -210,7 +210,7 @@ func (e *Engine) ListChallenges(ctx context.Context, serviceSid, identity string
 
 // ExpireDue marks up to limit late pending challenges expired.
 func (e *Engine) ExpireDue(ctx context.Context, limit int) (n int, err error) {
-	err = e.write(ctx, func(tx store.Tx, _ *queued) error {
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		due, err := tx.PendingChallengesExpiredBy(e.Now(), limit)
 		if err != nil {
 			return err
@@ -250,7 +250,7 @@ func (e *Engine) AnswerChallenge(ctx context.Context, serviceSid, identity, sid 
 		}
 	}
 	late := false
-	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
 		svc, err := serviceIn(tx, serviceSid)
 		if err != nil {
 			return err
@@ -363,7 +363,7 @@ func (e *Engine) CreateNotification(ctx context.Context, serviceSid, identity, c
 			return n, err
 		}
 	}
-	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
 		en, err := entityIn(tx, serviceSid, identity)
 		if err != nil {
 			return err
@@ -413,8 +413,10 @@ const PushMessageType = "verify_push_challenge"
 
 // queuePush writes the push for a challenge into the outbox, unless the
 // factor asked for no push. An expiry equal to the creation time marks a
-// deliver-now-or-drop message (Ttl 0).
-func (e *Engine) queuePush(tx store.Tx, q *queued, f store.Factor, c store.Challenge, messageID string, expires time.Time) error {
+// deliver-now-or-drop message (Ttl 0). The row is written as already handed
+// over: OnCommit delivers it straight away, and only a restart makes it due
+// again.
+func (e *Engine) queuePush(tx store.Tx, q *Queued, f store.Factor, c store.Challenge, messageID string, expires time.Time) error {
 	if f.NotificationPlatform == PlatformNone || f.NotificationToken == "" {
 		return nil
 	}
@@ -423,7 +425,7 @@ func (e *Engine) queuePush(tx store.Tx, q *queued, f store.Factor, c store.Chall
 		return err
 	}
 	now := e.Now()
-	_, err := tx.AddOutbox(store.OutboxItem{
+	item := store.OutboxItem{
 		Kind: store.OutboxPush, Ref: messageID, Target: f.NotificationToken,
 		Params: map[string][]string{
 			"type":          {PushMessageType},
@@ -431,8 +433,19 @@ func (e *Engine) queuePush(tx store.Tx, q *queued, f store.Factor, c store.Chall
 			"factor_sid":    {f.Sid},
 			"message":       {details.Message},
 		},
-		ExpiresAt: &expires, NextAttempt: now, DateCreated: now,
-	})
-	q.push = true
+		ExpiresAt: &expires, Attempts: 1, NextAttempt: HandedOverUntil(now, expires), DateCreated: now, DateUpdated: now,
+	}
+	id, err := tx.AddOutbox(item)
+	item.ID = id
+	q.Pushes = append(q.Pushes, item)
 	return err
+}
+
+// HandedOverUntil is the next attempt time of a push held in memory by the
+// push service: just after it can no longer be delivered.
+func HandedOverUntil(now, expires time.Time) time.Time {
+	if expires.Before(now) {
+		return now.Add(time.Second)
+	}
+	return expires.Add(time.Second)
 }

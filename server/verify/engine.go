@@ -52,9 +52,9 @@ type Config struct {
 	Leeway time.Duration
 	// CheckWebhookURL, when set, vets webhook URLs (the delivery policy).
 	CheckWebhookURL URLChecker
-	// OnOutbox is called after a transaction that queued deliveries has
-	// committed, so dispatchers can wake up instead of polling.
-	OnOutbox func(kind string)
+	// OnCommit is called after a transaction that queued deliveries has
+	// committed, so they go out at once instead of waiting for a poll.
+	OnCommit func(Queued)
 }
 
 // Engine applies the Verify rules on top of a Store.
@@ -119,30 +119,31 @@ func (e *Engine) read(ctx context.Context, fn func(store.Tx) error) error {
 	return mapStoreErr(e.cfg.Store.Read(ctx, fn))
 }
 
-// write runs fn in a write transaction and, once it has committed, wakes
-// the dispatchers of whatever outbox kinds it queued.
-func (e *Engine) write(ctx context.Context, fn func(tx store.Tx, q *queued) error) error {
-	var q queued
+// write runs fn in a write transaction and, once it has committed, hands
+// what it queued to OnCommit.
+func (e *Engine) write(ctx context.Context, fn func(tx store.Tx, q *Queued) error) error {
+	var q Queued
 	err := e.cfg.Store.Write(ctx, func(tx store.Tx) error {
-		q = queued{}
+		q = Queued{}
 		return fn(tx, &q)
 	})
 	if err != nil {
 		return mapStoreErr(err)
 	}
-	if e.cfg.OnOutbox != nil {
-		if q.push {
-			e.cfg.OnOutbox(store.OutboxPush)
-		}
-		if q.webhook {
-			e.cfg.OnOutbox(store.OutboxWebhook)
-		}
+	if e.cfg.OnCommit != nil && (len(q.Pushes) > 0 || q.Webhooks) {
+		e.cfg.OnCommit(q)
 	}
 	return nil
 }
 
-// queued records which outbox kinds a transaction wrote to.
-type queued struct{ push, webhook bool }
+// Queued is what a committed transaction put in the outbox: the pushes to
+// hand to the push service now (their rows are already marked as handed
+// over, and come due again only if the server restarts), and whether
+// webhook deliveries were added.
+type Queued struct {
+	Pushes   []store.OutboxItem
+	Webhooks bool
+}
 
 // mapStoreErr lets *Error pass and turns a stray ErrNotFound into a 404.
 func mapStoreErr(err error) error {

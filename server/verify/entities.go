@@ -12,7 +12,7 @@ func (e *Engine) CreateEntity(ctx context.Context, serviceSid, identity string) 
 	if err := checkIdentity(identity); err != nil {
 		return en, err
 	}
-	err = e.write(ctx, func(tx store.Tx, _ *queued) error {
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		if _, err := serviceIn(tx, serviceSid); err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (e *Engine) ListEntities(ctx context.Context, serviceSid string, p store.Pa
 
 // DeleteEntity removes an entity with its factors and challenges.
 func (e *Engine) DeleteEntity(ctx context.Context, serviceSid, identity string) error {
-	return e.write(ctx, func(tx store.Tx, _ *queued) error {
+	return e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		en, err := entityIn(tx, serviceSid, identity)
 		if err != nil {
 			return err

@@ -97,7 +97,7 @@ func (e *Engine) CreateFactor(ctx context.Context, serviceSid, identity string, 
 	if in.NotificationPlatform == PlatformNone {
 		token = ""
 	}
-	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
 		svc, err := serviceIn(tx, serviceSid)
 		if err != nil {
 			return err
@@ -189,7 +189,7 @@ func (e *Engine) UpdateFactor(ctx context.Context, serviceSid, identity, sid str
 			return f, err
 		}
 	}
-	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
 		svc, err := serviceIn(tx, serviceSid)
 		if err != nil {
 			return err
@@ -250,7 +250,7 @@ func (e *Engine) UpdateFactor(ctx context.Context, serviceSid, identity, sid str
 
 // DeleteFactor removes a factor.
 func (e *Engine) DeleteFactor(ctx context.Context, serviceSid, identity, sid string) error {
-	return e.write(ctx, func(tx store.Tx, q *queued) error {
+	return e.write(ctx, func(tx store.Tx, q *Queued) error {
 		svc, err := serviceIn(tx, serviceSid)
 		if err != nil {
 			return err

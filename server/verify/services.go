@@ -111,7 +111,7 @@ func (e *Engine) CreateService(ctx context.Context, friendlyName string, setting
 			s.Settings[k] = v
 		}
 	}
-	err = e.write(ctx, func(tx store.Tx, _ *queued) error { return tx.PutService(s) })
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error { return tx.PutService(s) })
 	return s, err
 }
 
@@ -144,7 +144,7 @@ func (e *Engine) UpdateService(ctx context.Context, sid string, friendlyName *st
 	if err := checkSettings(settings); err != nil {
 		return s, err
 	}
-	err = e.write(ctx, func(tx store.Tx, _ *queued) error {
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		s, err = serviceIn(tx, sid)
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (e *Engine) UpdateService(ctx context.Context, sid string, friendlyName *st
 
 // DeleteService removes a service and everything in it.
 func (e *Engine) DeleteService(ctx context.Context, sid string) error {
-	return e.write(ctx, func(tx store.Tx, _ *queued) error {
+	return e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		return notFound(tx.DeleteService(sid), "/Services/"+sid)
 	})
 }

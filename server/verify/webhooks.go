@@ -97,7 +97,7 @@ func (e *Engine) CreateWebhook(ctx context.Context, serviceSid string, in Webhoo
 	if in.Version != nil {
 		w.Version = *in.Version
 	}
-	err = e.write(ctx, func(tx store.Tx, _ *queued) error {
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		if _, err := serviceIn(tx, serviceSid); err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (e *Engine) UpdateWebhook(ctx context.Context, serviceSid, sid string, in W
 	if err := e.checkWebhook(ctx, in, false); err != nil {
 		return w, err
 	}
-	err = e.write(ctx, func(tx store.Tx, _ *queued) error {
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		w, err = webhookIn(tx, serviceSid, sid)
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (e *Engine) UpdateWebhook(ctx context.Context, serviceSid, sid string, in W
 
 // DeleteWebhook removes a webhook.
 func (e *Engine) DeleteWebhook(ctx context.Context, serviceSid, sid string) error {
-	return e.write(ctx, func(tx store.Tx, _ *queued) error {
+	return e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		w, err := webhookIn(tx, serviceSid, sid)
 		if err != nil {
 			return err
@@ -192,7 +192,7 @@ func subscribed(w store.Webhook, event string) bool {
 // emit queues one webhook delivery per enabled subscriber of event, in the
 // transaction that made the change. Each delivery gets its own uuid, which
 // stays the same on every retry.
-func (e *Engine) emit(tx store.Tx, q *queued, svc store.Service, event string, f store.Factor, c *store.Challenge) error {
+func (e *Engine) emit(tx store.Tx, q *Queued, svc store.Service, event string, f store.Factor, c *store.Challenge) error {
 	hooks, err := tx.ListWebhooks(svc.Sid, store.Page{Size: 1000})
 	if err != nil {
 		return err
@@ -230,7 +230,7 @@ func (e *Engine) emit(tx store.Tx, q *queued, svc store.Service, event string, f
 			Params: params, NextAttempt: now, DateCreated: now}); err != nil {
 			return err
 		}
-		q.webhook = true
+		q.Webhooks = true
 	}
 	return nil
 }
@@ -238,7 +238,7 @@ func (e *Engine) emit(tx store.Tx, q *queued, svc store.Service, event string, f
 // SweepUnverifiedFactors deletes factors never verified within the
 // configured lifetime, reporting factor.deleted for each.
 func (e *Engine) SweepUnverifiedFactors(ctx context.Context, limit int) (n int, err error) {
-	err = e.write(ctx, func(tx store.Tx, q *queued) error {
+	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
 		stale, err := tx.UnverifiedFactorsBefore(e.Now().Add(-e.cfg.UnverifiedFactorTTL), limit)
 		if err != nil {
 			return err
