@@ -106,3 +106,68 @@ func TestSampleBackend(t *testing.T) {
 		t.Fatalf("sink events: %+v", events)
 	}
 }
+
+func TestSampleBackendDemoControls(t *testing.T) {
+	h := newHarness(t, "", newClock())
+	post := func(path string, form url.Values) (int, map[string]any) {
+		t.Helper()
+		status, _, body := h.call(http.MethodPost, path, form, "", "")
+		var m map[string]any
+		json.Unmarshal(body, &m)
+		return status, m
+	}
+	_, tok := post("/backend/access-token", url.Values{"identity": {"bob"}})
+	p := newPhone(h, tok["serviceSid"].(string), backend.HashIdentity("bob"))
+	p.enroll(tok["token"].(string))
+	p.verifyFactor()
+
+	// Number matching: a two-digit code, in hidden details and in the reply.
+	status, c := post("/backend/create-challenge", url.Values{"identity": {"bob"}, "message": {"Sign in?"}, "number_match": {"true"}, "hidden": {`{"ip":"192.0.2.1"}`}})
+	code, _ := c[backend.NumberMatchKey].(string)
+	hidden, _ := c["hidden_details"].(map[string]any)
+	if status != http.StatusCreated || len(code) != 2 || code < "10" || hidden[backend.NumberMatchKey] != code || hidden["ip"] != "192.0.2.1" {
+		t.Fatalf("number match challenge: %d %v", status, c)
+	}
+	sid := c["sid"].(string)
+
+	// Resend: three notifications, then Verify's limit comes back.
+	for i := 0; i < 3; i++ {
+		if status, n := post("/backend/resend", url.Values{"identity": {"bob"}, "sid": {sid}}); status != http.StatusCreated || n["challenge_sid"] != sid {
+			t.Fatalf("resend %d: %d %v", i, status, n)
+		}
+	}
+	if status, m := post("/backend/resend", url.Values{"identity": {"bob"}, "sid": {sid}}); status != http.StatusTooManyRequests || !strings.Contains(jsonText(m), "60309") {
+		t.Fatalf("4th resend: %d %v", status, m)
+	}
+
+	// Expire now.
+	if status, m := post("/backend/expire", url.Values{"identity": {"bob"}, "sid": {sid}}); status != http.StatusOK || m["status"] != "expired" {
+		t.Fatalf("expire: %d %v", status, m)
+	}
+	if status, m := post("/backend/expire", url.Values{"identity": {"bob"}, "sid": {sid}}); status != http.StatusForbidden {
+		t.Fatalf("expire twice: %d %v", status, m)
+	}
+
+	// Push bombing: the sixth unanswered prompt is refused.
+	var refused int
+	for i := 0; i < 8; i++ {
+		status, _ := post("/backend/create-challenge", url.Values{"identity": {"bob"}, "message": {"Sign in?"}})
+		if status == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Fatalf("%d of 8 rapid challenges refused, want 3 (5 pending allowed)", refused)
+	}
+	status, _, body := h.call(http.MethodGet, "/backend/challenges?identity=bob", nil, "", "")
+	var list []struct{ Status string }
+	json.Unmarshal(body, &list)
+	if status != http.StatusOK || len(list) != 6 || list[5].Status != "expired" || list[0].Status != "pending" {
+		t.Fatalf("challenge list: %d %s", status, body)
+	}
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

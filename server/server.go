@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/v2/", api.New(api.Config{Engine: s.engine, AuthToken: s.cfg.AuthToken, PublicURL: cfg.PublicURL, Logger: cfg.Logger}))
 	mux.Handle("/backend/", s.backend)
 	mux.Handle("GET /push/connect", s.gateway)
-	sim.Mount(mux, sim.Config{Store: st})
+	sim.Mount(mux, sim.Config{Store: st, Engine: s.engine, AuthToken: s.cfg.AuthToken})
 	s.handler = logRequests(cfg.Logger, mux)
 	return s, nil
 }

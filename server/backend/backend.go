@@ -7,6 +7,7 @@ package backend
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +46,8 @@ type Config struct {
 	Now       func() time.Time
 	// KeepEvents is how many webhook events the sink remembers (default 100).
 	KeepEvents int
+	// Rand draws number-matching codes; default crypto/rand.
+	Rand io.Reader
 }
 
 // Backend serves /backend/*.
@@ -80,6 +84,9 @@ func New(cfg Config) *Backend {
 	if cfg.KeepEvents <= 0 {
 		cfg.KeepEvents = 100
 	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
 	cfg.VerifyURL = strings.TrimRight(cfg.VerifyURL, "/")
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	b := &Backend{cfg: cfg, mux: http.NewServeMux()}
@@ -90,6 +97,9 @@ func New(cfg Config) *Backend {
 	b.mux.HandleFunc("GET /backend/list-factors", b.listFactors)
 	b.mux.HandleFunc("POST /backend/list-factors", b.listFactors)
 	b.mux.HandleFunc("POST /backend/hash-identity", b.hashIdentity)
+	b.mux.HandleFunc("POST /backend/resend", b.resend)
+	b.mux.HandleFunc("POST /backend/expire", b.expire)
+	b.mux.HandleFunc("GET /backend/challenges", b.listChallenges)
 	b.mux.HandleFunc("POST /backend/webhook", b.receiveWebhook)
 	b.mux.HandleFunc("GET /backend/webhook/events", b.listEvents)
 	b.mux.HandleFunc("/backend/", func(w http.ResponseWriter, r *http.Request) {
@@ -311,7 +321,27 @@ func (b *Backend) accessToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // reserved are create-challenge parameters that are not detail fields.
-var reserved = map[string]bool{"identity": true, "entity": true, "factor": true, "message": true, "hidden": true, "expiration": true}
+var reserved = map[string]bool{"identity": true, "entity": true, "factor": true, "message": true, "hidden": true, "expiration": true, "number_match": true}
+
+// NumberMatchKey is the hidden-details key that carries a number-matching
+// code: the backend shows the code on the sign-in screen and the phone asks
+// its user to type it, denying on a mismatch. It is an extension of
+// pushsim's sample app, not of the Verify API: the code travels in hidden
+// details, which the phone signs with the rest of the challenge.
+const NumberMatchKey = "number_match"
+
+// numberMatchCode draws a two-digit code, 10 to 99.
+func (b *Backend) numberMatchCode() (string, error) {
+	var buf [1]byte
+	for {
+		if _, err := io.ReadFull(b.cfg.Rand, buf[:]); err != nil {
+			return "", err
+		}
+		if buf[0] < 180 { // 180 = 2 × 90: no modulo bias
+			return fmt.Sprint(10 + int(buf[0])%90), nil
+		}
+	}
+}
 
 func (b *Backend) createChallenge(w http.ResponseWriter, r *http.Request) {
 	p, err := params(w, r)
@@ -352,8 +382,24 @@ func (b *Backend) createChallenge(w http.ResponseWriter, r *http.Request) {
 		field, _ := json.Marshal(map[string]string{"label": k, "value": p[k]})
 		form.Add("Details.Fields", string(field))
 	}
+	hidden := map[string]string{}
 	if p["hidden"] != "" {
-		form.Set("HiddenDetails", p["hidden"])
+		if err := json.Unmarshal([]byte(p["hidden"]), &hidden); err != nil {
+			writeError(w, http.StatusBadRequest, "hidden must be a JSON object of strings", "")
+			return
+		}
+	}
+	code := ""
+	if on, _ := strconv.ParseBool(p["number_match"]); on {
+		if code, err = b.numberMatchCode(); err != nil {
+			b.fail(w, err)
+			return
+		}
+		hidden[NumberMatchKey] = code
+	}
+	if len(hidden) > 0 {
+		raw, _ := json.Marshal(hidden)
+		form.Set("HiddenDetails", string(raw))
 	}
 	if p["expiration"] != "" {
 		form.Set("ExpirationDate", p["expiration"])
@@ -362,6 +408,10 @@ func (b *Backend) createChallenge(w http.ResponseWriter, r *http.Request) {
 	if err := b.verify(r.Context(), http.MethodPost, "/v2/Services/"+sid+"/Entities/"+url.PathEscape(identity)+"/Challenges", form, &challenge); err != nil {
 		b.fail(w, err)
 		return
+	}
+	if code != "" {
+		// What the sign-in page would show next to "check your phone".
+		challenge[NumberMatchKey] = code
 	}
 	writeJSON(w, http.StatusCreated, challenge)
 }
@@ -387,24 +437,12 @@ func (b *Backend) newestVerifiedFactor(ctx context.Context, serviceSid, identity
 }
 
 func (b *Backend) challengeStatus(w http.ResponseWriter, r *http.Request) {
-	p, err := params(w, r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), "")
-		return
-	}
-	identity, ok := identityParam(p)
-	if !ok || p["sid"] == "" {
-		writeError(w, http.StatusBadRequest, "identity (or entity) and sid are required", "")
-		return
-	}
-	sid, err := b.Ensure(r.Context())
-	if err != nil {
-		b.fail(w, err)
+	_, path, ok := b.challengeRequest(w, r)
+	if !ok {
 		return
 	}
 	var challenge map[string]any
-	path := "/v2/Services/" + sid + "/Entities/" + url.PathEscape(identity) + "/Challenges/" + url.PathEscape(p["sid"])
-	if err := b.verify(r.Context(), http.MethodGet, path, nil, &challenge); err != nil {
+	if err := b.verify(r.Context(), http.MethodGet, "/v2"+path, nil, &challenge); err != nil {
 		b.fail(w, err)
 		return
 	}
@@ -444,6 +482,101 @@ func (b *Backend) listFactors(w http.ResponseWriter, r *http.Request) {
 		factors.Factors = []json.RawMessage{}
 	}
 	writeJSON(w, http.StatusOK, factors.Factors)
+}
+
+// challengeRequest reads the identity and challenge sid most endpoints
+// take, and finds the service.
+func (b *Backend) challengeRequest(w http.ResponseWriter, r *http.Request) (p map[string]string, path string, ok bool) {
+	p, err := params(w, r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), "")
+		return nil, "", false
+	}
+	identity, ok := identityParam(p)
+	if !ok || p["sid"] == "" {
+		writeError(w, http.StatusBadRequest, "identity (or entity) and sid are required", "")
+		return nil, "", false
+	}
+	sid, err := b.Ensure(r.Context())
+	if err != nil {
+		b.fail(w, err)
+		return nil, "", false
+	}
+	return p, "/Services/" + sid + "/Entities/" + url.PathEscape(identity) + "/Challenges/" + url.PathEscape(p["sid"]), true
+}
+
+// resend pushes a pending challenge again through the Notifications
+// resource (at most three times per challenge).
+func (b *Backend) resend(w http.ResponseWriter, r *http.Request) {
+	p, path, ok := b.challengeRequest(w, r)
+	if !ok {
+		return
+	}
+	form := url.Values{}
+	if p["ttl"] != "" {
+		form.Set("Ttl", p["ttl"])
+	}
+	var n map[string]any
+	if err := b.verify(r.Context(), http.MethodPost, "/v2"+path+"/Notifications", form, &n); err != nil {
+		b.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, n)
+}
+
+// expire ends a pending challenge now, through the emulator's control
+// endpoint (Verify itself has no such call).
+func (b *Backend) expire(w http.ResponseWriter, r *http.Request) {
+	_, path, ok := b.challengeRequest(w, r)
+	if !ok {
+		return
+	}
+	var out map[string]any
+	if err := b.verify(r.Context(), http.MethodPost, "/_pushsim"+path+"/Expire", nil, &out); err != nil {
+		b.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listChallenges lists an identity's challenges, newest first.
+func (b *Backend) listChallenges(w http.ResponseWriter, r *http.Request) {
+	p, err := params(w, r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	identity, ok := identityParam(p)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "identity (or entity) is required", "")
+		return
+	}
+	sid, err := b.Ensure(r.Context())
+	if err != nil {
+		b.fail(w, err)
+		return
+	}
+	q := url.Values{"Order": {"desc"}, "PageSize": {"50"}}
+	if p["status"] != "" {
+		q.Set("Status", p["status"])
+	}
+	var list struct {
+		Challenges []json.RawMessage `json:"challenges"`
+	}
+	path := "/v2/Services/" + sid + "/Entities/" + url.PathEscape(identity) + "/Challenges"
+	if err := b.verify(r.Context(), http.MethodGet, path, q, &list); err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+			writeJSON(w, http.StatusOK, []any{})
+			return
+		}
+		b.fail(w, err)
+		return
+	}
+	if list.Challenges == nil {
+		list.Challenges = []json.RawMessage{}
+	}
+	writeJSON(w, http.StatusOK, list.Challenges)
 }
 
 func (b *Backend) hashIdentity(w http.ResponseWriter, r *http.Request) {

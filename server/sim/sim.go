@@ -4,23 +4,49 @@
 package sim
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/pushsim/pushsim/server/store"
+	"github.com/pushsim/pushsim/server/verify"
 )
 
-// Config gives the endpoints what they read.
+// Config gives the endpoints what they read and act on.
 type Config struct {
-	Store store.Store
+	Store  store.Store
+	Engine *verify.Engine
+	// AuthToken guards the endpoints that change state, with the account
+	// SID as the Basic user, as the Verify API is guarded.
+	AuthToken string
 }
 
 // Mount registers the emulator endpoints on mux.
 func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /_pushsim/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("POST /_pushsim/Services/{ServiceSid}/Entities/{Identity}/Challenges/{Sid}/Expire", func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		if !ok || user != cfg.Engine.AccountSid() || subtle.ConstantTimeCompare([]byte(pass), []byte(cfg.AuthToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="pushsim"`)
+			http.Error(w, "authenticate with the account SID and auth token", http.StatusUnauthorized)
+			return
+		}
+		c, err := cfg.Engine.ExpireChallenge(r.Context(), r.PathValue("ServiceSid"), r.PathValue("Identity"), r.PathValue("Sid"))
+		if e, ok := verify.AsError(err); ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(e.Status)
+			json.NewEncoder(w).Encode(map[string]any{"code": e.Code, "message": e.Message, "more_info": e.MoreInfo(), "status": e.Status})
+			return
+		}
+		if err != nil {
+			http.Error(w, "could not expire the challenge", http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, map[string]string{"sid": c.Sid, "status": c.Status})
 	})
 	mux.HandleFunc("GET /_pushsim/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		limit := 100

@@ -428,6 +428,12 @@ func (t sqlTx) PendingChallengesExpiredBy(now time.Time, limit int) ([]Challenge
 	return items, err
 }
 
+func (t sqlTx) CountPendingChallenges(factorSid string, now time.Time) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM challenges WHERE factor_sid = ? AND status = 'pending' AND expires > ?", factorSid, now.Unix()).Scan(&n)
+	return n, err
+}
+
 func (t sqlTx) CountNotifications(challengeSid string) (int, error) {
 	var n int
 	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM notifications WHERE challenge_sid = ?", challengeSid).Scan(&n)

@@ -233,6 +233,9 @@ type Tx interface {
 	// PendingChallengesExpiredBy lists pending challenges whose expiration
 	// date is not after t.
 	PendingChallengesExpiredBy(t time.Time, limit int) ([]Challenge, error)
+	// CountPendingChallenges counts a factor's pending challenges that
+	// expire after now.
+	CountPendingChallenges(factorSid string, now time.Time) (int, error)
 	CountNotifications(challengeSid string) (int, error)
 	PutNotification(Notification) error
 

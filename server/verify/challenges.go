@@ -109,6 +109,13 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 		if f.Status != StatusVerified {
 			return ErrFactorUnverified
 		}
+		pending, err := tx.CountPendingChallenges(f.Sid, now)
+		if err != nil {
+			return err
+		}
+		if pending >= e.cfg.MaxPendingPerFactor {
+			return TooManyPending(e.cfg.MaxPendingPerFactor)
+		}
 		sid, err := e.sid(PrefixChallenge)
 		if err != nil {
 			return err
@@ -173,6 +180,26 @@ func (e *Engine) expire(ctx context.Context, c store.Challenge) error {
 		return nil
 	}
 	return err
+}
+
+// ExpireChallenge ends a pending challenge now, as if its expiration date
+// had passed: an emulator control for demos and QA.
+func (e *Engine) ExpireChallenge(ctx context.Context, serviceSid, identity, sid string) (c store.Challenge, err error) {
+	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
+		en, err := entityIn(tx, serviceSid, identity)
+		if err != nil {
+			return err
+		}
+		if c, err = challengeIn(tx, en, sid); err != nil {
+			return err
+		}
+		if c.Status != StatusPending {
+			return ErrChallengeResponded
+		}
+		c.Status, c.DateUpdated = StatusExpired, e.Now()
+		return tx.UpdateChallengeFrom(c, StatusPending)
+	})
+	return c, err
 }
 
 // ChallengeFilter narrows ListChallenges.
@@ -382,7 +409,7 @@ func (e *Engine) CreateNotification(ctx context.Context, serviceSid, identity, c
 		if err != nil {
 			return err
 		}
-		if count >= MaxNotificationsPerChallege {
+		if count >= MaxNotificationsPerChallenge {
 			return ErrNotificationsLimit
 		}
 		f, err := factorIn(tx, en, c.FactorSid)

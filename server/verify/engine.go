@@ -23,16 +23,17 @@ const (
 
 // Limits from the Verify documentation.
 const (
-	MaxPushFactorsPerEntity     = 20
-	MaxNotificationsPerChallege = 3
-	DefaultChallengeTTL         = 5 * time.Minute
-	MaxChallengeTTL             = 60 * time.Minute
-	DefaultAccessTokenTTL       = 60
-	MinAccessTokenTTL           = 60
-	MaxAccessTokenTTL           = 300
-	MaxNotificationTTL          = 300
-	DefaultUnverifiedFactorTTL  = time.Hour
-	DefaultLeeway               = 60 * time.Second
+	MaxPushFactorsPerEntity      = 20
+	MaxNotificationsPerChallenge = 3
+	DefaultChallengeTTL          = 5 * time.Minute
+	MaxChallengeTTL              = 60 * time.Minute
+	DefaultAccessTokenTTL        = 60
+	MinAccessTokenTTL            = 60
+	MaxAccessTokenTTL            = 300
+	MaxNotificationTTL           = 300
+	DefaultUnverifiedFactorTTL   = time.Hour
+	DefaultLeeway                = 60 * time.Second
+	DefaultMaxPendingPerFactor   = 5
 )
 
 // TimeFormat is how every date goes on the wire.
@@ -50,6 +51,9 @@ type Config struct {
 	UnverifiedFactorTTL time.Duration
 	// Leeway is the clock tolerance on device tokens.
 	Leeway time.Duration
+	// MaxPendingPerFactor caps a factor's unanswered challenges, so that a
+	// flood of prompts (push bombing) is refused instead of delivered.
+	MaxPendingPerFactor int
 	// CheckWebhookURL, when set, vets webhook URLs (the delivery policy).
 	CheckWebhookURL URLChecker
 	// OnCommit is called after a transaction that queued deliveries has
@@ -81,6 +85,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Leeway <= 0 {
 		cfg.Leeway = DefaultLeeway
+	}
+	if cfg.MaxPendingPerFactor <= 0 {
+		cfg.MaxPendingPerFactor = DefaultMaxPendingPerFactor
 	}
 	e := &Engine{cfg: cfg}
 	err := cfg.Store.Write(ctx, func(tx store.Tx) error {

@@ -72,3 +72,10 @@ var (
 	ErrChallengeExpired      = newError(60323, http.StatusForbidden, "Challenge expired")
 	ErrChallengeVerification = newError(60324, http.StatusForbidden, "Challenge verification failed")
 )
+
+// TooManyPending refuses a challenge while its factor already has max
+// pending: pushsim's answer to push bombing (Twilio documents none).
+func TooManyPending(max int) *Error {
+	return newError(20429, http.StatusTooManyRequests,
+		"Too many pending challenges for this factor (%d): answer or wait for one to expire before sending another", max)
+}
