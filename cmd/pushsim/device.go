@@ -13,13 +13,15 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
+	"github.com/pushsim/pushsim/tui"
 )
 
 const deviceUsage = `Usage: pushsim device --identity ID [flags]
 
-Runs one simulated phone. With --headless it enrolls (if its home has no
-factor yet), then prints one JSON object per line for every event until
-interrupted:
+Runs one simulated phone. Without --headless it draws the phone in the
+terminal (press ? on any screen for its keys). Either way it enrolls the
+identity if its home has no factor yet. With --headless it then prints one
+JSON object per line for every event until interrupted:
 
   {"event":"enrolled","factor_sid":"YF...","identity":"alice",...}
   {"event":"challenge","via":"push|poll","challenge_sid":"YC...","message":"...",...}
@@ -44,6 +46,7 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pollInterval := fs.Duration("poll-interval", device.DefaultPollInterval, "time between polls for pending challenges")
 	auto := fs.String("auto", "ignore", "answer every challenge: approve, deny or ignore")
 	headless := fs.Bool("headless", false, "print events as JSON lines instead of drawing the phone")
+	themeName := fs.String("theme", tui.ThemeDefault, "colours of the drawn phone: "+strings.Join(tui.ThemeNames(), " or "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -58,8 +61,9 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *pollInterval <= 0 {
 		return fmt.Errorf("--poll-interval must be positive, not %s", *pollInterval)
 	}
-	if !*headless {
-		return errors.New("the terminal UI is not built yet; run with --headless")
+	theme, err := tui.ThemeNamed(*themeName)
+	if err != nil {
+		return err
 	}
 	serverURL := strings.TrimRight(*server, "/")
 	if *tokenURL == "" {
@@ -73,13 +77,21 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		*home = dir
 	}
 
-	d, err := device.New(device.Config{
+	cfg := device.Config{
 		Home:           *home,
 		BaseURL:        serverURL + "/v2/",
 		AccessTokenURL: *tokenURL,
 		App:            verifyclient.DefaultApp(version),
 		PollInterval:   *pollInterval,
-	})
+	}
+	// The drawn phone shows its HTTP calls and can change its poll interval.
+	var exchanges *tui.ExchangeLog
+	var ticker *tui.PollTicker
+	if !*headless {
+		exchanges, ticker = tui.NewExchangeLog(0, nil), tui.NewPollTicker(*pollInterval)
+		cfg.Observer, cfg.Ticker = exchanges.Record, ticker.Ticker
+	}
+	d, err := device.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -89,7 +101,18 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	return runHeadless(ctx, d, opts, stdout)
+	if *headless {
+		return runHeadless(ctx, d, opts, stdout)
+	}
+	// Push can be turned on from the settings even when started without it.
+	pushURL, err := device.PushURL(serverURL)
+	if err != nil {
+		return err
+	}
+	return tui.RunPhone(ctx, tui.PhoneOptions{
+		Device: d, Launch: opts, PushURL: pushURL, AccessTokenURL: *tokenURL,
+		Log: exchanges, PollTicker: ticker, PollInterval: *pollInterval, Theme: theme,
+	})
 }
 
 // runHeadless prints every event as one JSON line while the phone runs.

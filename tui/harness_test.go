@@ -1,0 +1,267 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/pushsim/pushsim/device"
+	"github.com/pushsim/pushsim/device/verifyclient"
+	"github.com/pushsim/pushsim/server"
+)
+
+// testClock is a clock the test moves by hand, shared by the server, the
+// device and the UI so that nothing disagrees about the time.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{t: time.Date(2026, 3, 4, 9, 41, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// testServer is a pushsim server in the test process.
+type testServer struct {
+	t   *testing.T
+	srv *server.Server
+	ts  *httptest.Server
+}
+
+func newTestServer(t *testing.T, clock *testClock) *testServer {
+	return newWrappedTestServer(t, clock, nil)
+}
+
+// newWrappedTestServer serves through wrap, when it is not nil, so a test
+// can watch the wire.
+func newWrappedTestServer(t *testing.T, clock *testClock, wrap func(http.Handler) http.Handler) *testServer {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	cfg := server.Config{TestCredentials: true, PublicURL: "http://" + ts.Listener.Addr().String()}
+	if clock != nil {
+		cfg.Now = clock.Now
+	}
+	srv, err := server.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv.Handler()
+	if wrap != nil {
+		ts.Config.Handler = wrap(srv.Handler())
+	}
+	ts.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		srv.Shutdown(context.Background())
+		cancel()
+		<-done
+		ts.Close()
+		srv.Close()
+	})
+	return &testServer{t: t, srv: srv, ts: ts}
+}
+
+// createChallenge asks the sample backend for a challenge, as a login
+// page would, and returns its SID.
+func (s *testServer) createChallenge(identity, message string, extra url.Values) string {
+	s.t.Helper()
+	form := url.Values{"identity": {identity}, "message": {message}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	var out struct {
+		Sid string `json:"sid"`
+	}
+	s.post("/backend/create-challenge", form, http.StatusCreated, &out)
+	return out.Sid
+}
+
+// challengeStatus is what the backend reads for a challenge.
+func (s *testServer) challengeStatus(identity, sid string) string {
+	s.t.Helper()
+	resp, err := http.Get(s.ts.URL + "/backend/challenge-status?" + url.Values{"identity": {identity}, "sid": {sid}}.Encode())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Status string `json:"status"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, &out); err != nil {
+		s.t.Fatalf("challenge-status: %d %s", resp.StatusCode, body)
+	}
+	return out.Status
+}
+
+func (s *testServer) post(path string, form url.Values, want int, out any) {
+	s.t.Helper()
+	resp, err := http.Post(s.ts.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		s.t.Fatalf("POST %s: %d %s", path, resp.StatusCode, body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			s.t.Fatalf("POST %s: %v: %s", path, err, body)
+		}
+	}
+}
+
+// newTestDevice is a phone pointed at the test server (or at nothing when
+// srv is nil: it then works offline, which is all goldens need).
+// Its poller ticks only when the test sends on ticks (never, if nil).
+func newTestDevice(t testing.TB, srv *testServer, clock func() time.Time, log *ExchangeLog, ticks <-chan time.Time) *device.Device {
+	t.Helper()
+	base := "http://127.0.0.1:9"
+	if srv != nil {
+		base = srv.ts.URL
+	}
+	cfg := device.Config{
+		// A subdirectory: the keystore creates it private, as it insists.
+		Home:           filepath.Join(t.TempDir(), "phone"),
+		BaseURL:        base + "/v2/",
+		AccessTokenURL: base + "/backend/access-token",
+		App:            verifyclient.DefaultApp("test"),
+		Clock:          clock,
+		Ticker:         func(time.Duration) (<-chan time.Time, func()) { return ticks, func() {} },
+	}
+	if log != nil {
+		cfg.Observer = log.Record
+	}
+	d, err := device.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// newTestPhone is a phone on an 80×24 terminal with colour off, as goldens
+// and model tests see it. The device is not launched.
+func newTestPhone(t testing.TB, d *device.Device, clock *testClock, o PhoneOptions) *Phone {
+	t.Helper()
+	o.Device, o.Clock, o.NoLaunch, o.NoColor = d, clock.Now, true, true
+	if o.AccessTokenURL == "" {
+		o.AccessTokenURL = "http://127.0.0.1:4010/backend/access-token"
+	}
+	p, err := NewPhone(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.SetSize(80, 24)
+	return p
+}
+
+// pump plays Bubble Tea's part for model tests: it runs the phone's
+// commands in goroutines and feeds their messages back into Update on the
+// test's goroutine, so the phone is never touched concurrently.
+type pump struct {
+	t    *testing.T
+	p    *Phone
+	msgs chan tea.Msg
+	done chan struct{}
+}
+
+func newPump(t *testing.T, p *Phone) *pump {
+	pu := &pump{t: t, p: p, msgs: make(chan tea.Msg, 64), done: make(chan struct{})}
+	t.Cleanup(func() { close(pu.done) })
+	return pu
+}
+
+// send delivers msg to the phone and runs what it returns.
+func (pu *pump) send(msg tea.Msg) {
+	_, cmd := pu.p.Update(msg)
+	pu.run(cmd)
+}
+
+func (pu *pump) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range batch {
+				pu.run(c)
+			}
+			return
+		}
+		if msg == nil {
+			return
+		}
+		select {
+		case pu.msgs <- msg:
+		case <-pu.done:
+		}
+	}()
+}
+
+// until delivers messages until cond holds; it fails the test after a
+// generous timeout.
+func (pu *pump) until(what string, cond func() bool) {
+	pu.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case msg := <-pu.msgs:
+			pu.send(msg)
+		case <-deadline:
+			pu.t.Fatalf("timed out waiting for %s; screen:\n%s", what, plain(pu.p.View()))
+		}
+	}
+}
+
+// plain is a frame without escape sequences, for assertions.
+func plain(s string) string { return ansi.Strip(s) }
+
+// press is a key press as the terminal sends it.
+func press(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}

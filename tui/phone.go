@@ -1,0 +1,222 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/pushsim/pushsim/device"
+)
+
+// PhoneOptions configure one phone.
+type PhoneOptions struct {
+	// Device is the simulated phone the UI drives. Required.
+	Device *device.Device
+	// Launch says how the app opens, as for headless phones: Identity
+	// enrolls at start when the phone has no factor (and prefills the
+	// enrolment form), PushURL (from device.PushURL) turns push on; empty
+	// means the phone polls only.
+	Launch device.LaunchOptions
+	// PushURL is where the phone connects when push is turned on in the
+	// settings; default Launch.PushURL. Without either, push stays off.
+	PushURL string
+	// AccessTokenURL is the app backend's enrolment endpoint the device
+	// was configured with, shown on the enrolment screen.
+	AccessTokenURL string
+	// Log is the HTTP log the device's Observer feeds (ExchangeLog.Record).
+	// Nil leaves the HTTP log screen empty.
+	Log *ExchangeLog
+	// PollTicker, when it is the device's Ticker, lets the settings screen
+	// change the poll interval; otherwise PollInterval is shown as fixed.
+	PollTicker   *PollTicker
+	PollInterval time.Duration
+	// Theme is the palette; default DefaultTheme. NoColor draws without
+	// colour from the start (the program also reports NO_COLOR terminals).
+	Theme   Theme
+	NoColor bool
+	// Keys is the key map; default DefaultKeyMap.
+	Keys *KeyMap
+	// Clock is the clock the device was given; default time.Now. The
+	// status bar adds the device's clock offset to it.
+	Clock func() time.Time
+	// Context bounds the phone's background work; Close also ends it.
+	Context context.Context
+	// NoLaunch leaves running the device to the caller: the phone only
+	// listens to its events. For tests, and for hosts that launch the
+	// device themselves.
+	NoLaunch bool
+}
+
+// Phone is the embeddable phone component. It is not a tea.Model itself
+// (Update returns *Phone, View a string) so that a host can place one or
+// several phones in its own layout; NewPhoneModel wraps one for a program.
+type Phone struct {
+	c      *common
+	cancel context.CancelFunc
+	events <-chan device.Event
+
+	screens []screen
+	pushOn  bool
+	launch  launcher
+
+	banner   banner
+	notice   notice
+	dialog   *dialog
+	showHelp bool
+	focused  bool
+
+	spinner  spinner.Model
+	spinning bool
+	// refreshGen retires refresh ticks armed at an older interval.
+	refreshGen int
+
+	width, height int
+	// zones are the clickable parts of the last frame, relative to the
+	// box given to SetSize.
+	zones zoneMap
+}
+
+// NewPhone builds a phone. It starts nothing: Init subscribes to the
+// device and opens the app.
+func NewPhone(o PhoneOptions) (*Phone, error) {
+	if o.Device == nil {
+		return nil, errors.New("tui: PhoneOptions.Device is required")
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Keys == nil {
+		o.Keys = DefaultKeyMap()
+	}
+	if o.Theme.Name == "" {
+		o.Theme = DefaultTheme()
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	if o.PushURL == "" {
+		o.PushURL = o.Launch.PushURL
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = device.DefaultPollInterval
+	}
+	ctx, cancel := context.WithCancel(o.Context)
+	p := &Phone{cancel: cancel, pushOn: o.Launch.PushURL != "", focused: true}
+	p.c = &common{
+		id:     fmt.Sprintf("phone-%p", p),
+		ctx:    ctx,
+		dev:    o.Device,
+		styles: NewStyles(o.Theme, !o.NoColor),
+		keys:   o.Keys,
+		clock:  o.Clock,
+		inbox:  newInbox(),
+		log:    o.Log,
+		poll:   o.PollTicker,
+		opts:   o,
+		busy:   map[string]string{},
+	}
+	p.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	p.applyStyles()
+	p.screens = []screen{newFactorsScreen(p.c)}
+	return p, nil
+}
+
+// Init subscribes to the device's events, opens the app (unless NoLaunch)
+// and starts the clock.
+func (p *Phone) Init() tea.Cmd {
+	p.events = p.c.dev.Subscribe(p.c.ctx)
+	cmds := []tea.Cmd{
+		waitForEvent(p.c.tag(), p.events),
+		p.c.loadFactors(),
+		p.c.clockTick(),
+		p.rearmRefresh(),
+	}
+	if !p.c.opts.NoLaunch {
+		cmds = append(cmds, p.startLaunch())
+	}
+	return tea.Batch(cmds...)
+}
+
+// Close stops the phone's background work and the app it launched.
+func (p *Phone) Close() { p.cancel() }
+
+// SetSize gives the phone its box; it centres itself inside.
+func (p *Phone) SetSize(width, height int) {
+	p.width, p.height = width, height
+	w, h, ok := phoneSize(width, height)
+	if !ok {
+		return
+	}
+	cw, ch := contentSize(w, h)
+	p.c.width, p.c.height = cw, ch
+	for _, s := range p.screens {
+		s.setSize(cw, ch)
+	}
+}
+
+// Focus gives the phone the keyboard; Blur takes it away (a host with
+// several phones focuses one). A blurred phone still follows its device.
+func (p *Phone) Focus() { p.focused = true }
+func (p *Phone) Blur()  { p.focused = false }
+
+// Focused reports whether the phone takes key presses.
+func (p *Phone) Focused() bool { return p.focused }
+
+// ID is the tag on the phone's own messages.
+func (p *Phone) ID() string { return p.c.id }
+
+// SetTheme switches palettes at run time.
+func (p *Phone) SetTheme(t Theme) {
+	p.c.styles = NewStyles(t, p.c.styles.Colour)
+	p.applyStyles()
+}
+
+// setColour follows the terminal's colour support.
+func (p *Phone) setColour(on bool) {
+	if on == p.c.styles.Colour {
+		return
+	}
+	p.c.styles = NewStyles(p.c.styles.Theme, on)
+	p.applyStyles()
+}
+
+func (p *Phone) applyStyles() {
+	p.spinner.Style = p.c.styles.Spinner
+	p.c.spin = p.spinner.View()
+	for _, s := range p.screens {
+		if e, ok := s.(*enrollScreen); ok {
+			e.identity.SetStyles(p.c.styles.Input)
+		}
+	}
+}
+
+// top is the screen on top of the stack.
+func (p *Phone) top() screen { return p.screens[len(p.screens)-1] }
+
+// push opens a screen on top.
+func (p *Phone) push(s screen) tea.Cmd {
+	s.setSize(p.c.width, p.c.height)
+	p.screens = append(p.screens, s)
+	return s.show()
+}
+
+// pop closes the top screen; the factor list never closes.
+func (p *Phone) pop() tea.Cmd {
+	if len(p.screens) == 1 {
+		return nil
+	}
+	p.screens = p.screens[:len(p.screens)-1]
+	return p.top().show()
+}
+
+// popTo closes screens until kind is on top, or only the factor list is left.
+func (p *Phone) popTo(kind screenKind) tea.Cmd {
+	for len(p.screens) > 1 && p.top().kind() != kind {
+		p.screens = p.screens[:len(p.screens)-1]
+	}
+	return p.top().show()
+}

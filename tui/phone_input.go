@@ -1,0 +1,88 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// handleKey routes a key press: a dialog or the help takes every key; a
+// text field takes letters; then the banner, the global keys and the
+// screen.
+func (p *Phone) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.c.keys
+	if msg.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	if p.dialog != nil {
+		done, cmd := p.dialog.update(msg, k)
+		if done {
+			p.dialog = nil
+		}
+		return cmd
+	}
+	if p.showHelp {
+		if key.Matches(msg, k.Help, k.Back) || msg.String() == "q" {
+			p.showHelp = false
+		}
+		return nil
+	}
+	top := p.top()
+	if top.typing() {
+		return top.update(msg)
+	}
+	if p.banner.visible {
+		switch msg.String() {
+		case "enter":
+			p.banner.visible = false
+			return cmdOf(openChallengeMsg{tagged: p.c.tag(), factorSid: p.banner.factorSid, challengeSid: p.banner.challengeSid})
+		case "esc":
+			p.banner.visible = false
+			return nil
+		}
+	}
+	if p.notice.isErr && msg.String() == "esc" {
+		p.notice = notice{}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		p.showHelp = true
+		return nil
+	case key.Matches(msg, k.Settings):
+		return cmdOf(openSettingsMsg{tagged: p.c.tag()})
+	case key.Matches(msg, k.Log):
+		return cmdOf(openLogMsg{tagged: p.c.tag()})
+	case key.Matches(msg, k.Back):
+		if l, ok := top.(*logScreen); ok && l.closes() {
+			return top.update(msg)
+		}
+		if top.kind() != screenEnroll {
+			return p.pop()
+		}
+	}
+	return top.update(msg)
+}
+
+// handleClick routes a click on a zone of the last frame.
+func (p *Phone) handleClick(msg clickMsg) tea.Cmd {
+	if p.dialog != nil {
+		done, cmd := p.dialog.update(msg, p.c.keys)
+		if done {
+			p.dialog = nil
+		}
+		return cmd
+	}
+	switch msg.zone {
+	case "banner":
+		p.banner.visible = false
+		return cmdOf(openChallengeMsg{tagged: p.c.tag(), factorSid: p.banner.factorSid, challengeSid: p.banner.challengeSid})
+	case "notice":
+		p.notice = notice{}
+		return nil
+	case "nav:back":
+		return p.pop()
+	}
+	return p.top().update(msg)
+}
