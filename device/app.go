@@ -2,7 +2,6 @@ package device
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -35,7 +34,8 @@ func PushURL(serverURL string) (string, error) {
 
 // LaunchOptions say how the app behaves once opened.
 type LaunchOptions struct {
-	// Identity and FriendlyName enroll a factor when the phone has none.
+	// Identity and FriendlyName enroll a factor when the phone has none;
+	// with no Identity the app just runs, waiting to be enrolled.
 	Identity     string
 	FriendlyName string
 	// PushURL is the push service to register with; empty means no push:
@@ -73,10 +73,7 @@ func (d *Device) Launch(ctx context.Context, o LaunchOptions) error {
 	if err != nil {
 		return err
 	}
-	if len(factors) == 0 {
-		if o.Identity == "" {
-			return errors.New("device: no factor yet and no identity to enroll")
-		}
+	if len(factors) == 0 && o.Identity != "" {
 		if _, err := d.CreateFactor(ctx, EnrollParams{Identity: o.Identity, FriendlyName: o.FriendlyName}); err != nil {
 			return fmt.Errorf("enroll %s: %w", o.Identity, err)
 		}
@@ -128,7 +125,17 @@ func (d *Device) runPush(ctx context.Context, pushURL, token string, dialer *web
 			// must not wait for it.
 			go d.HandlePush(ctx, n)
 		},
-		OnConnect: d.pollSoon,
+		OnConnect: func() {
+			d.emit(Event{Kind: EventPushConnected})
+			d.pollSoon()
+		},
+		OnDisconnect: func(err error) {
+			e := Event{Kind: EventPushDisconnected}
+			if err != nil && ctx.Err() == nil {
+				e.Error = err.Error()
+			}
+			d.emit(e)
+		},
 	})
 	if err != nil {
 		d.emitError("push", "", "", err)

@@ -28,6 +28,10 @@ const (
 	// EventExpired: a challenge the phone knew about expired unanswered, or
 	// an answer was refused because it had expired.
 	EventExpired EventKind = "expired"
+	// EventPushConnected and EventPushDisconnected: the push socket came up
+	// or went down (Error says why, when it was not the phone's choice).
+	EventPushConnected    EventKind = "push_connected"
+	EventPushDisconnected EventKind = "push_disconnected"
 	// EventError: background work (poll, push handling, silent approval)
 	// failed; Op says which and Error why.
 	EventError EventKind = "error"

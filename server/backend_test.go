@@ -141,7 +141,7 @@ func TestSampleBackendDemoControls(t *testing.T) {
 	}
 
 	// Expire now.
-	if status, m := post("/backend/expire", url.Values{"identity": {"bob"}, "sid": {sid}}); status != http.StatusOK || m["status"] != "expired" {
+	if status, m := post("/backend/expire", url.Values{"identity": {"bob"}, "sid": {sid}, "reason": {"not_needed"}}); status != http.StatusOK || m["status"] != "expired" || m["responded_reason"] != "not_needed" {
 		t.Fatalf("expire: %d %v", status, m)
 	}
 	if status, m := post("/backend/expire", url.Values{"identity": {"bob"}, "sid": {sid}}); status != http.StatusForbidden {

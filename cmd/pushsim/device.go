@@ -25,7 +25,7 @@ JSON object per line for every event until interrupted:
 
   {"event":"enrolled","factor_sid":"YF...","identity":"alice",...}
   {"event":"challenge","via":"push|poll","challenge_sid":"YC...","message":"...",...}
-  {"event":"approved"|"denied"|"expired"|"error",...}
+  {"event":"approved"|"denied"|"expired"|"push_connected"|"push_disconnected"|"error",...}
 
 Flags:
 `

@@ -54,6 +54,9 @@ type Challenge struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	ExpirationDate time.Time
+	// RespondedReason is none, not_needed or not_requested when the server
+	// sends it.
+	RespondedReason string
 
 	// SignatureFields is the Twilio-Verify-Signature-Fields list of a GET of
 	// one pending challenge; nil otherwise, as in the SDK.
@@ -325,6 +328,11 @@ func challengeFromObject(obj object) (*Challenge, error) {
 	}
 	if c.HiddenDetails, err = obj.stringMap("hidden_details"); err != nil {
 		return nil, mapperError("challenge %s: %v", c.Sid, err)
+	}
+	// The SDK never reads responded_reason; the phone shows it when present
+	// (not_needed: answered elsewhere), and a missing or odd one is ignored.
+	if obj.has("responded_reason") {
+		c.RespondedReason, _ = obj.str("responded_reason")
 	}
 	return &c, nil
 }

@@ -525,14 +525,19 @@ func (b *Backend) resend(w http.ResponseWriter, r *http.Request) {
 }
 
 // expire ends a pending challenge now, through the emulator's control
-// endpoint (Verify itself has no such call).
+// endpoint (Verify itself has no such call). reason=not_needed marks it
+// answered on another device.
 func (b *Backend) expire(w http.ResponseWriter, r *http.Request) {
-	_, path, ok := b.challengeRequest(w, r)
+	p, path, ok := b.challengeRequest(w, r)
 	if !ok {
 		return
 	}
+	form := url.Values{}
+	if p["reason"] != "" {
+		form.Set("RespondedReason", p["reason"])
+	}
 	var out map[string]any
-	if err := b.verify(r.Context(), http.MethodPost, "/_pushsim"+path+"/Expire", nil, &out); err != nil {
+	if err := b.verify(r.Context(), http.MethodPost, "/_pushsim"+path+"/Expire", form, &out); err != nil {
 		b.fail(w, err)
 		return
 	}

@@ -35,7 +35,8 @@ func Mount(mux *http.ServeMux, cfg Config) {
 			http.Error(w, "authenticate with the account SID and auth token", http.StatusUnauthorized)
 			return
 		}
-		c, err := cfg.Engine.ExpireChallenge(r.Context(), r.PathValue("ServiceSid"), r.PathValue("Identity"), r.PathValue("Sid"))
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		c, err := cfg.Engine.ExpireChallenge(r.Context(), r.PathValue("ServiceSid"), r.PathValue("Identity"), r.PathValue("Sid"), r.PostFormValue("RespondedReason"))
 		if e, ok := verify.AsError(err); ok {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(e.Status)
@@ -46,7 +47,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 			http.Error(w, "could not expire the challenge", http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, map[string]string{"sid": c.Sid, "status": c.Status})
+		writeJSON(w, map[string]string{"sid": c.Sid, "status": c.Status, "responded_reason": c.RespondedReason})
 	})
 	mux.HandleFunc("GET /_pushsim/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		limit := 100

@@ -126,7 +126,7 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 		}
 		c = store.Challenge{
 			Sid: sid, ServiceSid: serviceSid, EntitySid: en.Sid, Identity: identity, FactorSid: f.Sid,
-			FactorType: f.FactorType, Status: StatusPending, RespondedReason: "none",
+			FactorType: f.FactorType, Status: StatusPending, RespondedReason: ReasonNone,
 			DateCreated: now, DateUpdated: now, ExpirationDate: expires,
 		}
 		if c.Details, err = json.Marshal(details); err != nil {
@@ -182,9 +182,22 @@ func (e *Engine) expire(ctx context.Context, c store.Challenge) error {
 	return err
 }
 
+// Responded reasons.
+const (
+	ReasonNone      = "none"
+	ReasonNotNeeded = "not_needed"
+)
+
 // ExpireChallenge ends a pending challenge now, as if its expiration date
-// had passed: an emulator control for demos and QA.
-func (e *Engine) ExpireChallenge(ctx context.Context, serviceSid, identity, sid string) (c store.Challenge, err error) {
+// had passed: an emulator control for demos and QA. A reason of not_needed
+// says the user answered elsewhere (on another of their phones).
+func (e *Engine) ExpireChallenge(ctx context.Context, serviceSid, identity, sid, reason string) (c store.Challenge, err error) {
+	if reason == "" {
+		reason = ReasonNone
+	}
+	if err := oneOf("RespondedReason", reason, ReasonNone, ReasonNotNeeded); err != nil {
+		return c, err
+	}
 	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		en, err := entityIn(tx, serviceSid, identity)
 		if err != nil {
@@ -196,7 +209,7 @@ func (e *Engine) ExpireChallenge(ctx context.Context, serviceSid, identity, sid 
 		if c.Status != StatusPending {
 			return ErrChallengeResponded
 		}
-		c.Status, c.DateUpdated = StatusExpired, e.Now()
+		c.Status, c.RespondedReason, c.DateUpdated = StatusExpired, reason, e.Now()
 		return tx.UpdateChallengeFrom(c, StatusPending)
 	})
 	return c, err
