@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/push"
 	"github.com/pushsim/pushsim/server/webhook"
+	"github.com/pushsim/pushsim/tui/workshop"
 )
 
 const serveUsage = `Usage: pushsim serve [flags]
@@ -26,6 +28,7 @@ Examples:
   pushsim serve                          # 127.0.0.1:4010, state in ~/.pushsim/server
   pushsim serve --memory                 # nothing kept after exit
   pushsim serve --addr 0.0.0.0:4010 --public-url http://laptop.local:4010
+  pushsim serve --ssh :2222              # a phone for every "ssh -p 2222 name@host"
 
 Flags:
 `
@@ -72,6 +75,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID (env PUSHSIM_ACCOUNT_SID)")
 	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token (env PUSHSIM_AUTH_TOKEN)")
 	policy := fs.String("webhook-policy", os.Getenv("PUSHSIM_WEBHOOK_POLICY"), "dev (loopback and private webhook URLs allowed) or strict (public addresses only); default dev on loopback, strict otherwise")
+	sshAddr := fs.String("ssh", os.Getenv("PUSHSIM_SSH"), "also serve a phone to every SSH connection on this `ADDR` (e.g. :2222), enrolled under the SSH user name (env PUSHSIM_SSH)")
 	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -106,9 +110,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var pushCfg push.Config
+	if *sshAddr != "" {
+		// Every workshop phone dials the push service from loopback.
+		pushCfg.MaxConnsPerAddr = 10000
+	}
 	srv, err := server.New(ctx, server.Config{
-		WebhookPolicy: webhooks,
-		DataDir:       dir, AccountSid: *accountSid, AuthToken: *authToken,
+		WebhookPolicy: webhooks, Push: pushCfg,
+		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
 		TestCredentials: loopback, PublicURL: base, Logger: log,
 		InternalURL: "http://" + ln.Addr().String(),
 	})
@@ -125,7 +134,59 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		where = "memory"
 	}
 	fmt.Fprintf(stdout, "pushsim %s serving Verify v2 at %s/v2 (account %s, state in %s)\n", version, base, sid, where)
+	if *sshAddr != "" {
+		stop, err := serveWorkshop(*sshAddr, dir, "http://"+ln.Addr().String(), log, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return serveHTTP(ctx, ln, srv, log)
+}
+
+// serveWorkshop starts the SSH phone server beside the Verify server; stop
+// ends its sessions.
+func serveWorkshop(addr, dataDir, serverURL string, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
+	cleanup := func() {}
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", "pushsim-workshop-"); err != nil {
+			return nil, err
+		}
+		cleanup = func() { os.RemoveAll(dataDir) }
+	}
+	ws, err := workshop.New(workshop.Config{
+		ServerURL: serverURL, HostKeyPath: filepath.Join(dataDir, "ssh_host_ed25519"),
+		PhonesDir: filepath.Join(dataDir, "workshop-phones"), AppVersion: version, Logger: log,
+	})
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "Workshop phones: ssh -p %s <your-name>@<this host>\n", portOf(ln.Addr()))
+	done := make(chan struct{})
+	go func() {
+		if err := ws.Serve(ln); err != nil {
+			log.Error("ssh server", "err", err)
+		}
+		close(done)
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ws.Shutdown(ctx)
+		<-done
+		cleanup()
+	}, nil
+}
+
+func portOf(a net.Addr) string {
+	_, port, _ := net.SplitHostPort(a.String())
+	return port
 }
 
 // serveHTTP serves until ctx ends, then shuts down gracefully: in-flight
