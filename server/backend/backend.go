@@ -344,24 +344,14 @@ func (b *Backend) numberMatchCode() (string, error) {
 }
 
 func (b *Backend) createChallenge(w http.ResponseWriter, r *http.Request) {
-	p, err := params(w, r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), "")
+	p, entity, ok := b.entityRequest(w, r, "message")
+	if !ok {
 		return
 	}
-	identity, ok := identityParam(p)
-	if !ok || p["message"] == "" {
-		writeError(w, http.StatusBadRequest, "identity (or entity) and message are required", "")
-		return
-	}
-	sid, err := b.Ensure(r.Context())
-	if err != nil {
-		b.fail(w, err)
-		return
-	}
+	var err error
 	factor := p["factor"]
 	if factor == "" {
-		if factor, err = b.newestVerifiedFactor(r.Context(), sid, identity); err != nil {
+		if factor, err = b.newestVerifiedFactor(r.Context(), entity); err != nil {
 			b.fail(w, err)
 			return
 		}
@@ -405,7 +395,7 @@ func (b *Backend) createChallenge(w http.ResponseWriter, r *http.Request) {
 		form.Set("ExpirationDate", p["expiration"])
 	}
 	var challenge map[string]any
-	if err := b.verify(r.Context(), http.MethodPost, "/v2/Services/"+sid+"/Entities/"+url.PathEscape(identity)+"/Challenges", form, &challenge); err != nil {
+	if err := b.verify(r.Context(), http.MethodPost, entity+"/Challenges", form, &challenge); err != nil {
 		b.fail(w, err)
 		return
 	}
@@ -416,14 +406,14 @@ func (b *Backend) createChallenge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, challenge)
 }
 
-func (b *Backend) newestVerifiedFactor(ctx context.Context, serviceSid, identity string) (string, error) {
+func (b *Backend) newestVerifiedFactor(ctx context.Context, entity string) (string, error) {
 	var factors struct {
 		Factors []struct {
 			Sid    string `json:"sid"`
 			Status string `json:"status"`
 		} `json:"factors"`
 	}
-	err := b.verify(ctx, http.MethodGet, "/v2/Services/"+serviceSid+"/Entities/"+url.PathEscape(identity)+"/Factors", url.Values{"PageSize": {"20"}}, &factors)
+	err := b.verify(ctx, http.MethodGet, entity+"/Factors", url.Values{"PageSize": {"20"}}, &factors)
 	if err != nil {
 		return "", err
 	}
@@ -450,26 +440,51 @@ func (b *Backend) challengeStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Backend) listFactors(w http.ResponseWriter, r *http.Request) {
+	if _, entity, ok := b.entityRequest(w, r); ok {
+		b.listUnder(w, r, entity+"/Factors", url.Values{"PageSize": {"20"}}, "factors")
+	}
+}
+
+// entityRequest reads a request about one user: "identity" (or "entity")
+// and the other required parameters. It returns the parameters and the
+// entity's /v2 path, or answers the request itself and returns false.
+func (b *Backend) entityRequest(w http.ResponseWriter, r *http.Request, required ...string) (p map[string]string, entity string, ok bool) {
 	p, err := params(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error(), "")
-		return
+		return nil, "", false
 	}
 	identity, ok := identityParam(p)
+	for _, name := range required {
+		ok = ok && p[name] != ""
+	}
 	if !ok {
-		writeError(w, http.StatusBadRequest, "identity (or entity) is required", "")
-		return
+		writeError(w, http.StatusBadRequest, strings.Join(append([]string{"identity (or entity)"}, required...), ", ")+" required", "")
+		return nil, "", false
 	}
 	sid, err := b.Ensure(r.Context())
 	if err != nil {
 		b.fail(w, err)
-		return
+		return nil, "", false
 	}
-	var factors struct {
-		Factors []json.RawMessage `json:"factors"`
+	return p, "/v2/Services/" + sid + "/Entities/" + url.PathEscape(identity), true
+}
+
+// challengeRequest is an entityRequest about one challenge ("sid"); path
+// is the challenge's path below /v2.
+func (b *Backend) challengeRequest(w http.ResponseWriter, r *http.Request) (p map[string]string, path string, ok bool) {
+	p, entity, ok := b.entityRequest(w, r, "sid")
+	if !ok {
+		return nil, "", false
 	}
-	path := "/v2/Services/" + sid + "/Entities/" + url.PathEscape(identity) + "/Factors"
-	if err := b.verify(r.Context(), http.MethodGet, path, url.Values{"PageSize": {"20"}}, &factors); err != nil {
+	return p, strings.TrimPrefix(entity, "/v2") + "/Challenges/" + url.PathEscape(p["sid"]), true
+}
+
+// listUnder answers with the items of a Verify list, or an empty list when
+// the user has no entity yet.
+func (b *Backend) listUnder(w http.ResponseWriter, r *http.Request, path string, q url.Values, key string) {
+	var page map[string]json.RawMessage
+	if err := b.verify(r.Context(), http.MethodGet, path, q, &page); err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
 			writeJSON(w, http.StatusOK, []any{})
@@ -478,31 +493,11 @@ func (b *Backend) listFactors(w http.ResponseWriter, r *http.Request) {
 		b.fail(w, err)
 		return
 	}
-	if factors.Factors == nil {
-		factors.Factors = []json.RawMessage{}
+	items := page[key]
+	if len(items) == 0 || string(items) == "null" {
+		items = json.RawMessage("[]")
 	}
-	writeJSON(w, http.StatusOK, factors.Factors)
-}
-
-// challengeRequest reads the identity and challenge sid most endpoints
-// take, and finds the service.
-func (b *Backend) challengeRequest(w http.ResponseWriter, r *http.Request) (p map[string]string, path string, ok bool) {
-	p, err := params(w, r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), "")
-		return nil, "", false
-	}
-	identity, ok := identityParam(p)
-	if !ok || p["sid"] == "" {
-		writeError(w, http.StatusBadRequest, "identity (or entity) and sid are required", "")
-		return nil, "", false
-	}
-	sid, err := b.Ensure(r.Context())
-	if err != nil {
-		b.fail(w, err)
-		return nil, "", false
-	}
-	return p, "/Services/" + sid + "/Entities/" + url.PathEscape(identity) + "/Challenges/" + url.PathEscape(p["sid"]), true
+	writeJSON(w, http.StatusOK, items)
 }
 
 // resend pushes a pending challenge again through the Notifications
@@ -546,42 +541,15 @@ func (b *Backend) expire(w http.ResponseWriter, r *http.Request) {
 
 // listChallenges lists an identity's challenges, newest first.
 func (b *Backend) listChallenges(w http.ResponseWriter, r *http.Request) {
-	p, err := params(w, r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), "")
-		return
-	}
-	identity, ok := identityParam(p)
+	p, entity, ok := b.entityRequest(w, r)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "identity (or entity) is required", "")
-		return
-	}
-	sid, err := b.Ensure(r.Context())
-	if err != nil {
-		b.fail(w, err)
 		return
 	}
 	q := url.Values{"Order": {"desc"}, "PageSize": {"50"}}
 	if p["status"] != "" {
 		q.Set("Status", p["status"])
 	}
-	var list struct {
-		Challenges []json.RawMessage `json:"challenges"`
-	}
-	path := "/v2/Services/" + sid + "/Entities/" + url.PathEscape(identity) + "/Challenges"
-	if err := b.verify(r.Context(), http.MethodGet, path, q, &list); err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-			writeJSON(w, http.StatusOK, []any{})
-			return
-		}
-		b.fail(w, err)
-		return
-	}
-	if list.Challenges == nil {
-		list.Challenges = []json.RawMessage{}
-	}
-	writeJSON(w, http.StatusOK, list.Challenges)
+	b.listUnder(w, r, entity+"/Challenges", q, "challenges")
 }
 
 func (b *Backend) hashIdentity(w http.ResponseWriter, r *http.Request) {

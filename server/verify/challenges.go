@@ -146,14 +146,9 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 }
 
 // GetChallenge fetches a challenge, applying expiry first.
-func (e *Engine) GetChallenge(ctx context.Context, serviceSid, identity, sid string) (c store.Challenge, err error) {
-	err = e.read(ctx, func(tx store.Tx) error {
-		en, err := entityIn(tx, serviceSid, identity)
-		if err != nil {
-			return err
-		}
-		c, err = challengeIn(tx, en, sid)
-		return err
+func (e *Engine) GetChallenge(ctx context.Context, serviceSid, identity, sid string) (store.Challenge, error) {
+	c, err := readInEntity(ctx, e, serviceSid, identity, func(tx store.Tx, en store.Entity) (store.Challenge, error) {
+		return challengeIn(tx, en, sid)
 	})
 	if err == nil && e.isLate(c) {
 		if err := e.expire(ctx, c); err != nil {
@@ -237,15 +232,9 @@ func (e *Engine) ListChallenges(ctx context.Context, serviceSid, identity string
 	if _, err := e.ExpireDue(ctx, 1000); err != nil {
 		return l, err
 	}
-	err = e.read(ctx, func(tx store.Tx) error {
-		en, err := entityIn(tx, serviceSid, identity)
-		if err != nil {
-			return err
-		}
-		l, err = tx.ListChallenges(store.ChallengeFilter{EntitySid: en.Sid, FactorSid: f.FactorSid, Status: f.Status}, p)
-		return err
+	return readInEntity(ctx, e, serviceSid, identity, func(tx store.Tx, en store.Entity) (store.Listed[store.Challenge], error) {
+		return tx.ListChallenges(store.ChallengeFilter{EntitySid: en.Sid, FactorSid: f.FactorSid, Status: f.Status}, p)
 	})
-	return l, err
 }
 
 // ExpireDue marks up to limit late pending challenges expired.

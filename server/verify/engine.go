@@ -189,6 +189,21 @@ func entityIn(tx store.Tx, serviceSid, identity string) (store.Entity, error) {
 	return en, notFound(err, "/Services/"+serviceSid+"/Entities/"+identity)
 }
 
+// readInEntity reads something that belongs to an entity, in one read
+// transaction: the entity is looked up first so that a missing service or
+// identity is reported as such.
+func readInEntity[T any](ctx context.Context, e *Engine, serviceSid, identity string, get func(store.Tx, store.Entity) (T, error)) (v T, err error) {
+	err = e.read(ctx, func(tx store.Tx) error {
+		en, err := entityIn(tx, serviceSid, identity)
+		if err != nil {
+			return err
+		}
+		v, err = get(tx, en)
+		return err
+	})
+	return v, err
+}
+
 func factorIn(tx store.Tx, en store.Entity, sid string) (store.Factor, error) {
 	f, err := tx.GetFactor(sid)
 	if err == nil && f.EntitySid != en.Sid {

@@ -150,29 +150,17 @@ func (e *Engine) CreateFactor(ctx context.Context, serviceSid, identity string, 
 }
 
 // GetFactor fetches a factor of an entity.
-func (e *Engine) GetFactor(ctx context.Context, serviceSid, identity, sid string) (f store.Factor, err error) {
-	err = e.read(ctx, func(tx store.Tx) error {
-		en, err := entityIn(tx, serviceSid, identity)
-		if err != nil {
-			return err
-		}
-		f, err = factorIn(tx, en, sid)
-		return err
+func (e *Engine) GetFactor(ctx context.Context, serviceSid, identity, sid string) (store.Factor, error) {
+	return readInEntity(ctx, e, serviceSid, identity, func(tx store.Tx, en store.Entity) (store.Factor, error) {
+		return factorIn(tx, en, sid)
 	})
-	return f, err
 }
 
 // ListFactors pages through an entity's factors.
-func (e *Engine) ListFactors(ctx context.Context, serviceSid, identity string, p store.Page) (l store.Listed[store.Factor], err error) {
-	err = e.read(ctx, func(tx store.Tx) error {
-		en, err := entityIn(tx, serviceSid, identity)
-		if err != nil {
-			return err
-		}
-		l, err = tx.ListFactors(en.Sid, p)
-		return err
+func (e *Engine) ListFactors(ctx context.Context, serviceSid, identity string, p store.Page) (store.Listed[store.Factor], error) {
+	return readInEntity(ctx, e, serviceSid, identity, func(tx store.Tx, en store.Entity) (store.Listed[store.Factor], error) {
+		return tx.ListFactors(en.Sid, p)
 	})
-	return l, err
 }
 
 // UpdateFactor verifies a factor (AuthPayload) and/or changes its name and
