@@ -292,6 +292,9 @@ func (s *Server) sweep(ctx context.Context) {
 	if _, err := s.engine.SweepUnverifiedFactors(ctx, 1000); err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Error("sweep unverified factors", "err", err)
 	}
+	if err := s.store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Error("checkpoint", "err", err)
+	}
 }
 
 // Store exposes the store to in-process companions and tests.

@@ -196,6 +196,8 @@ type ChallengeFilter struct {
 type Store interface {
 	Read(ctx context.Context, fn func(Tx) error) error
 	Write(ctx context.Context, fn func(Tx) error) error
+	// Checkpoint does the store's housekeeping off the commit path.
+	Checkpoint(ctx context.Context) error
 	Close() error
 }
 
