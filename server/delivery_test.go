@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -200,6 +201,24 @@ func TestWebhookRetriesAndSignatures(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { return countOutboxState(t, h, "webhook", "done") == 1 })
+	var log struct {
+		Deliveries []struct {
+			UUID, Type, URL, State string
+			Attempts               int
+			LastStatus             int `json:"last_status"`
+		}
+	}
+	h.account(http.MethodGet, "/_pushsim/webhooks", nil, http.StatusOK, &log)
+	var ours []string
+	for _, d := range log.Deliveries {
+		if d.URL == hookURL {
+			ours = append(ours, fmt.Sprintf("%s %s %d %d", d.Type, d.State, d.Attempts, d.LastStatus))
+		}
+	}
+	// The log shows the denial delivered on its third attempt.
+	if len(ours) == 0 || ours[0] != "challenge.denied done 3 200" {
+		t.Fatalf("delivery log for %s: %v", hookURL, ours)
+	}
 	clock.Advance(time.Hour)
 	time.Sleep(1500 * time.Millisecond) // one more poll: nothing further is sent
 	if n := len(snapshot(&mu, &attempts)); n != 3 {
