@@ -53,51 +53,9 @@ keys Enter # open it from the banner
 keys h     # show the hidden details
 capture phone-challenge
 
-# tmux carries attributes over from one line to the next. standalone
-# tracks them and opens each line with the ones still in force, so every
-# line stands alone and the two screens can sit side by side.
-standalone() {
-	awk '
-	function apply(params,   n, p, i) {
-		n = split(params, p, ";")
-		if (params == "") { n = 1; p[1] = 0 }
-		for (i = 1; i <= n; i++) {
-			if (p[i] == 0) { fg = ""; bg = ""; attrs = "" }
-			else if (p[i] == 38 || p[i] == 48) {
-				col = (p[i+1] == 5) ? p[i] ";5;" p[i+2] : p[i] ";2;" p[i+2] ";" p[i+3] ";" p[i+4]
-				if (p[i] == 38) fg = col; else bg = col
-				i += (p[i+1] == 5) ? 2 : 4
-			}
-			else if (p[i] == 39) fg = ""
-			else if (p[i] == 49) bg = ""
-			else if ((p[i] >= 30 && p[i] <= 37) || (p[i] >= 90 && p[i] <= 97)) fg = p[i]
-			else if ((p[i] >= 40 && p[i] <= 47) || (p[i] >= 100 && p[i] <= 107)) bg = p[i]
-			else if (p[i] == 22) { gsub(/;1|;2/, "", attrs) }
-			else if (p[i] == 23) { gsub(/;3/, "", attrs) }
-			else if (p[i] == 24) { gsub(/;4/, "", attrs) }
-			else if (p[i] == 27) { gsub(/;7/, "", attrs) }
-			else attrs = attrs ";" p[i]
-		}
-	}
-	function state(   s) {
-		s = attrs
-		if (fg != "") s = s ";" fg
-		if (bg != "") s = s ";" bg
-		return s == "" ? "" : "\033[" substr(s, 2) "m"
-	}
-	# Every change is written as a reset plus the whole state: freeze
-	# handles resets better than single attributes turned off.
-	{
-		line = "\033[0m" state(); rest = $0
-		while (match(rest, /\033\[[0-9;]*m/)) {
-			line = line substr(rest, 1, RSTART - 1)
-			apply(substr(rest, RSTART + 2, RLENGTH - 3))
-			line = line "\033[0m" state()
-			rest = substr(rest, RSTART + RLENGTH)
-		}
-		print line rest "\033[0m"
-	}' "$1"
-}
+# tmux carries attributes over from one line to the next; standalone
+# makes every line stand alone, so the two screens can sit side by side.
+standalone() { awk -f assets/standalone.awk "$1"; }
 paste -d '\n' <(standalone "$work/phone-push.ans") <(standalone "$work/phone-challenge.ans") |
 	awk 'NR % 2 == 1 { left = $0; next } { print left "    " $0 }' >assets/phone.ans
 go run github.com/charmbracelet/freeze@v0.2.2 --language ansi -o assets/phone.svg assets/phone.ans

@@ -113,7 +113,7 @@ func (d *Device) handlePush(ctx context.Context, n PushNotification) error {
 		return nil
 	}
 	silent, err := d.SilentApproval(n.FactorSid)
-	if err != nil || !silent || !d.Foreground() || !d.claimForSilentApproval(ch.Sid) {
+	if err != nil || !silent || !d.Foreground() || NeedsNumberMatch(ch) || !d.claimForSilentApproval(ch.Sid) {
 		return err
 	}
 	_, err = d.respond(ctx, n.FactorSid, ch.Sid, verifyclient.ChallengeApproved, true)
@@ -122,6 +122,14 @@ func (d *Device) handlePush(ctx context.Context, n PushNotification) error {
 	}
 	return nil
 }
+
+// NumberMatchKey is the hidden-details key of a number-matching challenge:
+// the sign-in page shows a code and the app asks its user to type it.
+const NumberMatchKey = "number_match"
+
+// NeedsNumberMatch reports whether answering ch takes the user's typed code,
+// which silent approval, having no user, can never supply.
+func NeedsNumberMatch(ch *Challenge) bool { return ch.HiddenDetails[NumberMatchKey] != "" }
 
 // claimForSilentApproval reports whether the phone may answer the challenge
 // by itself, and if so marks the answer as in flight, in one step: a push

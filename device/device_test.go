@@ -317,6 +317,16 @@ func TestSilentApproval(t *testing.T) {
 		t.Errorf("challenge POSTed %d times", n)
 	}
 
+	// A number-matching challenge needs the user's typed code: silent
+	// approval shows it and leaves it pending.
+	matched := srv.CreateChallenge(f.Sid, "Type the number", fakeverify.ChallengeOptions{Hidden: map[string]string{NumberMatchKey: "42"}})
+	if err := p.HandlePush(ctx, PushNotification{ChallengeSid: matched, FactorSid: f.Sid}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := srv.Challenge(matched); c.Status != "pending" {
+		t.Errorf("number-matching challenge answered silently: %s", c.Status)
+	}
+
 	// Remembered across restarts; can be turned off.
 	if on, _ := p.SilentApproval(f.Sid); !on {
 		t.Error("silent approval not on")

@@ -62,3 +62,122 @@ func (d *dialog) view(st *Styles, width int) string {
 	}
 	return st.Dialog.Width(width).Render(strings.Join(body, "\n"))
 }
+
+// numberPrompt stands between Approve and a number-matching challenge: the
+// user types the number the sign-in screen shows, on the keyboard or the
+// keypad, and a wrong number denies the challenge. Like a dialog it takes
+// every key until it is answered or cancelled.
+type numberPrompt struct {
+	factorSid, challengeSid string
+	want                    string
+	typed                   string
+}
+
+// What a key or click did to a number prompt.
+type promptOutcome int
+
+const (
+	promptOpen promptOutcome = iota
+	promptCancelled
+	promptSubmitted
+)
+
+func newNumberPrompt(factorSid, challengeSid, want string) *numberPrompt {
+	return &numberPrompt{factorSid: factorSid, challengeSid: challengeSid, want: want}
+}
+
+// full reports whether as many digits as the code has were typed.
+func (n *numberPrompt) full() bool { return len(n.typed) >= len(n.want) }
+
+// matches reports whether the typed number is the sign-in screen's.
+func (n *numberPrompt) matches() bool { return n.typed == n.want }
+
+func (n *numberPrompt) digit(d string) {
+	if !n.full() {
+		n.typed += d
+	}
+}
+
+func (n *numberPrompt) erase() {
+	if n.typed != "" {
+		n.typed = n.typed[:len(n.typed)-1]
+	}
+}
+
+func (n *numberPrompt) submit() promptOutcome {
+	if !n.full() {
+		return promptOpen
+	}
+	return promptSubmitted
+}
+
+func (n *numberPrompt) update(msg tea.Msg) promptOutcome {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch s := msg.String(); {
+		case len(s) == 1 && s[0] >= '0' && s[0] <= '9':
+			n.digit(s)
+		case s == "backspace" || s == "delete":
+			n.erase()
+		case s == "enter":
+			return n.submit()
+		case s == "esc":
+			return promptCancelled
+		}
+	case clickMsg:
+		switch d, ok := strings.CutPrefix(msg.zone, "numpad:"); {
+		case !ok:
+		case d == "erase":
+			n.erase()
+		case d == "ok":
+			return n.submit()
+		case d == "cancel":
+			return promptCancelled
+		default:
+			n.digit(d)
+		}
+	}
+	return promptOpen
+}
+
+// keypadRows is the phone keypad, with erase and OK in the bottom corners.
+var keypadRows = [][]string{{"1", "2", "3"}, {"4", "5", "6"}, {"7", "8", "9"}, {"erase", "0", "ok"}}
+
+func (n *numberPrompt) view(st *Styles, width int) string {
+	inner := width - st.Dialog.GetHorizontalFrameSize()
+	var slots []string
+	for i := range len(n.want) {
+		if i < len(n.typed) {
+			slots = append(slots, st.Button.Focused.Render(n.typed[i:i+1]))
+		} else {
+			slots = append(slots, st.Button.Disabled.Render("_"))
+		}
+	}
+	body := []string{
+		st.Strong.Render("Number matching"),
+		"",
+		lipgloss.NewStyle().Width(inner).Render(st.Text.Render("Type the number shown on the sign-in screen")),
+		"",
+		lipgloss.PlaceHorizontal(inner, lipgloss.Center, strings.Join(slots, " ")),
+		"",
+	}
+	for _, row := range keypadRows {
+		var keys []string
+		for _, k := range row {
+			label, style := k, st.Button.Normal
+			switch k {
+			case "erase":
+				label = "←"
+			case "ok":
+				label, style = "✓", st.Button.Approve
+				if !n.full() {
+					style = st.Button.Disabled
+				}
+			}
+			keys = append(keys, mark("numpad:"+k, style.Render(label)))
+		}
+		body = append(body, lipgloss.PlaceHorizontal(inner, lipgloss.Center, strings.Join(keys, "  ")))
+	}
+	body = append(body, "", lipgloss.PlaceHorizontal(inner, lipgloss.Center, mark("numpad:cancel", st.Muted.Render("esc cancel"))))
+	return st.Dialog.Width(width).Render(strings.Join(body, "\n"))
+}

@@ -14,4 +14,10 @@
 // its own styles, key map, clock and device in a shared common context, and
 // tags its messages so phones never consume each other's. RunPhone runs one
 // phone full-screen, which is what `pushsim device` does.
+//
+// RunDemo is `pushsim demo`: beside one or more phones of one user, the app
+// backend's console (sign-ins, number matching, push bombing, resends and
+// expiry, with live lists of challenges and signed webhooks) or the guided
+// tour of the Verify Push quickstart. Both are clients of the server's HTTP
+// API, as a customer's backend is; neither imports the server.
 package tui

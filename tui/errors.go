@@ -60,3 +60,7 @@ func joinDetail(a, b string) string {
 // errNoPushService is why push cannot be turned on for a phone started
 // without a server to push from.
 var errNoPushService = errors.New("this phone has no push service to connect to")
+
+// errNumberMismatch is why a number-matching challenge was denied: the
+// number typed on the phone was not the one the sign-in screen showed.
+var errNumberMismatch = errors.New("wrong number: the challenge was denied")

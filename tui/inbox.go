@@ -164,3 +164,22 @@ func (in *inbox) expireDue(now time.Time) bool {
 	}
 	return changed
 }
+
+// numberToMatch is the code the user must type before approving, or "" for
+// a challenge without number matching.
+func numberToMatch(ch *device.Challenge) string {
+	if ch == nil {
+		return ""
+	}
+	return ch.HiddenDetails[device.NumberMatchKey]
+}
+
+// answeredElsewhere reports a challenge the app backend expired because its
+// user answered the same sign-in on another of their phones.
+func answeredElsewhere(ch *device.Challenge) bool {
+	return ch != nil && ch.Status == verifyclient.ChallengeExpired && ch.RespondedReason == respondedNotNeeded
+}
+
+// respondedNotNeeded is Verify's responded_reason for a challenge that no
+// longer needs an answer.
+const respondedNotNeeded = "not_needed"

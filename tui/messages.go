@@ -159,8 +159,10 @@ type enrollMsg struct {
 	push   bool
 }
 
-// answerMsg asks to approve or deny a challenge.
+// answerMsg asks to approve or deny a challenge. matched says the user
+// has already typed the number of a number-matching challenge.
 type answerMsg struct {
 	tagged
 	factorSid, challengeSid, status string
+	matched                         bool
 }

@@ -66,8 +66,12 @@ type Phone struct {
 	banner   banner
 	notice   notice
 	dialog   *dialog
+	numbers  *numberPrompt
 	showHelp bool
 	focused  bool
+	// mismatched are challenges denied because the number typed did not
+	// match, so their denial says why.
+	mismatched map[string]bool
 
 	spinner  spinner.Model
 	spinning bool
@@ -105,7 +109,7 @@ func NewPhone(o PhoneOptions) (*Phone, error) {
 		o.PollInterval = device.DefaultPollInterval
 	}
 	ctx, cancel := context.WithCancel(o.Context)
-	p := &Phone{cancel: cancel, pushOn: o.Launch.PushURL != "", focused: true}
+	p := &Phone{cancel: cancel, pushOn: o.Launch.PushURL != "", focused: true, mismatched: map[string]bool{}}
 	p.c = &common{
 		id:     fmt.Sprintf("phone-%p", p),
 		ctx:    ctx,

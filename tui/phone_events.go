@@ -44,6 +44,9 @@ func (p *Phone) handleEvent(e device.Event) tea.Cmd {
 			p.banner.visible = false
 		}
 		switch {
+		case status == verifyclient.ChallengeDenied && p.mismatched[e.ChallengeSid]:
+			delete(p.mismatched, e.ChallengeSid)
+			return p.showError(errNumberMismatch)
 		case e.Silent:
 			return p.showToast("Approved silently: " + quoteMessage(e.Message))
 		case status == verifyclient.ChallengeApproved:
@@ -56,7 +59,16 @@ func (p *Phone) handleEvent(e device.Event) tea.Cmd {
 		if e.Challenge != nil {
 			c.inbox.upsert(*e.Challenge)
 		}
-		return nil
+		if !answeredElsewhere(e.Challenge) {
+			return nil
+		}
+		if p.banner.challengeSid == e.ChallengeSid {
+			p.banner.visible = false
+		}
+		if p.numbers != nil && p.numbers.challengeSid == e.ChallengeSid {
+			p.numbers = nil
+		}
+		return p.showToast("Answered on another device")
 	case device.EventError:
 		if errors.Is(e.Err, device.ErrAirplaneMode) {
 			return nil // the status bar already says the phone is offline

@@ -3,6 +3,8 @@ package tui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/pushsim/pushsim/device/verifyclient"
 )
 
 // handleKey routes a key press: a dialog or the help takes every key; a
@@ -12,6 +14,9 @@ func (p *Phone) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.c.keys
 	if msg.String() == "ctrl+c" {
 		return tea.Quit
+	}
+	if p.numbers != nil {
+		return p.numberPromptDid(p.numbers.update(msg))
 	}
 	if p.dialog != nil {
 		done, cmd := p.dialog.update(msg, k)
@@ -67,6 +72,9 @@ func (p *Phone) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // handleClick routes a click on a zone of the last frame.
 func (p *Phone) handleClick(msg clickMsg) tea.Cmd {
+	if p.numbers != nil {
+		return p.numberPromptDid(p.numbers.update(msg))
+	}
 	if p.dialog != nil {
 		done, cmd := p.dialog.update(msg, p.c.keys)
 		if done {
@@ -85,4 +93,23 @@ func (p *Phone) handleClick(msg clickMsg) tea.Cmd {
 		return p.pop()
 	}
 	return p.top().update(msg)
+}
+
+// numberPromptDid closes the number prompt once it is answered: the right
+// number approves, a wrong one denies, as Authenticator apps do.
+func (p *Phone) numberPromptDid(outcome promptOutcome) tea.Cmd {
+	n := p.numbers
+	switch outcome {
+	case promptCancelled:
+		p.numbers = nil
+	case promptSubmitted:
+		p.numbers = nil
+		status := verifyclient.ChallengeApproved
+		if !n.matches() {
+			status = verifyclient.ChallengeDenied
+			p.mismatched[n.challengeSid] = true
+		}
+		return cmdOf(answerMsg{tagged: p.c.tag(), factorSid: n.factorSid, challengeSid: n.challengeSid, status: status, matched: true})
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func (p *Phone) Update(msg tea.Msg) (*Phone, tea.Cmd) {
 		}
 		return p, nil
 	case tea.PasteMsg:
-		if p.focused && p.dialog == nil {
+		if p.focused && p.dialog == nil && p.numbers == nil {
 			return p, p.top().update(msg)
 		}
 		return p, nil
@@ -188,6 +188,12 @@ func (p *Phone) answer(msg answerMsg) tea.Cmd {
 	c := p.c
 	if c.isBusy(msg.challengeSid) {
 		return nil
+	}
+	if msg.status == verifyclient.ChallengeApproved && !msg.matched {
+		if want := numberToMatch(c.inbox.challenges[msg.challengeSid]); want != "" {
+			p.numbers = newNumberPrompt(msg.factorSid, msg.challengeSid, want)
+			return nil
+		}
 	}
 	label := "Approving…"
 	if msg.status == verifyclient.ChallengeDenied {

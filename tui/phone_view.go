@@ -34,6 +34,10 @@ func (p *Phone) View() string {
 		dv := p.dialog.view(st, min(cw, 40))
 		body = overlay(body, dv, max((ch-lipgloss.Height(dv))/2, 0), cw)
 	}
+	if p.numbers != nil {
+		nv := p.numbers.view(st, min(cw, 32))
+		body = overlay(body, nv, max((ch-lipgloss.Height(nv))/2, 0), cw)
+	}
 	noticeRow, footerRow := p.notice.view(st, cw, p.footerView())
 
 	rows := make([]string, 0, ch+rowsAbove+rowsBelow)
@@ -97,6 +101,12 @@ func (p *Phone) titleBar(width int) string {
 func (p *Phone) footerView() string {
 	k, st := p.c.keys, p.c.styles
 	switch {
+	case p.numbers != nil:
+		return shortHelp(st, []key.Binding{
+			key.NewBinding(key.WithKeys("0"), key.WithHelp("0-9", "type")),
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}, p.c.width)
 	case p.dialog != nil:
 		return shortHelp(st, []key.Binding{k.Yes, k.No}, p.c.width)
 	case p.showHelp:

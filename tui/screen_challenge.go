@@ -137,7 +137,11 @@ func (s *challengeScreen) view() string {
 		message = "(no message)"
 	}
 	body := strings.Split(lipgloss.NewStyle().Width(s.w).Render(st.Strong.Render(message)), "\n")
-	body = append(body, "", row("Status", st.statusStyle(status).Render(status)))
+	statusText := st.statusStyle(status).Render(status)
+	if answeredElsewhere(ch) {
+		statusText += st.Muted.Render(" · Answered on another device")
+	}
+	body = append(body, "", row("Status", statusText))
 	if status == verifyclient.ChallengePending {
 		body = append(body, row("Expires", st.Countdown.Render("in "+countdown(now, ch.ExpirationDate))+" "+s.expiryBar(ch, now)))
 	} else {
@@ -173,7 +177,12 @@ func (s *challengeScreen) view() string {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			body = append(body, "  "+st.Label.Render(padRight(k, 10))+" "+st.Text.Render(ch.HiddenDetails[k]))
+			value := ch.HiddenDetails[k]
+			if k == device.NumberMatchKey {
+				// Showing the code would let the phone answer for its user.
+				value = "•• (typed to approve)"
+			}
+			body = append(body, "  "+st.Label.Render(padRight(k, 10))+" "+st.Text.Render(value))
 		}
 	}
 

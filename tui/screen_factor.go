@@ -217,7 +217,11 @@ func (s *factorScreen) rowView(ch *device.Challenge, selected bool, now time.Tim
 		message = "(no message)"
 	}
 	first := spread(marker+msgStyle.Render(message), right, s.w)
-	second := "  " + st.statusStyle(status).Render(status) + st.Muted.Render(" · "+shorten(ch.Sid, 14)+" · "+ago(now, ch.CreatedAt))
+	statusText := st.statusStyle(status).Render(status)
+	if answeredElsewhere(ch) {
+		statusText = st.Muted.Render("Answered on another device")
+	}
+	second := "  " + statusText + st.Muted.Render(" · "+shorten(ch.Sid, 14)+" · "+ago(now, ch.CreatedAt))
 	return fitLine(first, s.w) + "\n" + fitLine(second, s.w)
 }
 

@@ -26,6 +26,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "backend console and phone in one terminal (--tour: the quickstart)", runDemo},
 		{"serve", "run the Verify server alone", runServe},
 		{"device", "run one simulated phone (--headless for scripts)", runDevice},
 	}
@@ -34,6 +35,8 @@ func commands() []command {
 const usage = `pushsim simulates push MFA in the style of Twilio Verify Push.
 
 Examples:
+  pushsim demo                                # push MFA end to end: backend console and phone
+  pushsim demo --tour                         # the Verify Push quickstart, one step per Enter
   pushsim serve                               # server on 127.0.0.1:4010, test credentials
   pushsim device --headless --identity alice  # a phone that prints one JSON line per event
 

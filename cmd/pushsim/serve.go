@@ -189,37 +189,67 @@ func portOf(a net.Addr) string {
 	return port
 }
 
-// serveHTTP serves until ctx ends, then shuts down gracefully: in-flight
-// requests get a few seconds to finish.
+// serveHTTP serves until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, ln net.Listener, srv *server.Server, log *slog.Logger) error {
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	bg, stopBackground := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Run(bg); close(done) }()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	r := startServing(ln, srv, log)
 	select {
-	case err := <-errc:
-		stopBackground()
-		<-done
-		return err
+	case err := <-r.served:
+		return errors.Join(err, r.stop(0))
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return r.stop(3 * time.Second)
+}
+
+// serving is a server answering HTTP on a listener with its background
+// work (delivery, sweeps) running.
+type serving struct {
+	hs             *http.Server
+	srv            *server.Server
+	stopBackground context.CancelFunc
+	ran            chan struct{}
+	served         chan error
+}
+
+func startServing(ln net.Listener, srv *server.Server, log *slog.Logger) *serving {
+	r := &serving{
+		hs: &http.Server{
+			Handler:           srv.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		srv: srv, ran: make(chan struct{}), served: make(chan error, 1),
+	}
+	var background context.Context
+	background, r.stopBackground = context.WithCancel(context.Background())
+	go func() { srv.Run(background); close(r.ran) }()
+	go func() {
+		if err := r.hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			r.served <- err
+		}
+	}()
+	return r
+}
+
+// stop closes the phones' push sockets with 1001, lets in-flight requests
+// finish for up to grace, then closes whatever is left (a client can leave
+// a connection open that never sends a request, which a graceful shutdown
+// would otherwise wait seconds for), and stops the background work after
+// it has written down what it can.
+func (r *serving) stop(grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := errors.Join(srv.Shutdown(shutdownCtx), hs.Shutdown(shutdownCtx))
-	stopBackground()
-	<-done
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
+	err := r.srv.Shutdown(ctx)
+	if r.hs.Shutdown(ctx) != nil {
+		err = errors.Join(err, r.hs.Close())
+	}
+	r.stopBackground()
+	<-r.ran
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = nil // sockets that outlived the grace were closed, as intended
 	}
 	return err
 }
