@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,67 @@ var migrations embed.FS
 type SQLite struct {
 	writer *sql.DB // one connection: writes are serialised here
 	reader *sql.DB
+	stmts  map[*sql.DB]*stmtCache
+}
+
+// stmtCache keeps each query prepared once per pool: parsing SQL again on
+// every call cost more than running most of these queries. A query seen for
+// the first time runs unprepared and is prepared after its transaction
+// ends, because preparing needs a connection and the writer's only one is
+// the transaction's.
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
+	wanted map[string]bool
+}
+
+// lookup returns query's statement, or nil and remembers to prepare it.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.m[query]
+	if st == nil {
+		c.wanted[query] = true
+	}
+	return st
+}
+
+// prepareWanted prepares the queries lookup missed; it runs between
+// transactions. A query that fails to prepare keeps running unprepared.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	c.mu.Lock()
+	var queries []string
+	for query := range c.wanted {
+		queries = append(queries, query)
+	}
+	clear(c.wanted)
+	c.mu.Unlock()
+	// Without the lock: preparing may wait for the connection another
+	// transaction holds, and that transaction needs lookup.
+	for _, query := range queries {
+		st, err := c.db.PrepareContext(ctx, query)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if c.m[query] == nil {
+			c.m[query] = st
+			st = nil
+		}
+		c.mu.Unlock()
+		if st != nil {
+			st.Close() // prepared twice by racing transactions
+		}
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
 }
 
 var memorySeq atomic.Int64
@@ -70,7 +132,10 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 		}
 		reader.SetMaxOpenConns(4)
 	}
-	s := &SQLite{writer: writer, reader: reader}
+	s := &SQLite{writer: writer, reader: reader, stmts: map[*sql.DB]*stmtCache{}}
+	for _, db := range []*sql.DB{writer, reader} {
+		s.stmts[db] = &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -90,6 +155,9 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 
 // Close releases the database.
 func (s *SQLite) Close() error {
+	for _, c := range s.stmts {
+		c.close()
+	}
 	err := s.writer.Close()
 	if s.reader != s.writer {
 		err = errors.Join(err, s.reader.Close())
@@ -148,7 +216,9 @@ func (s *SQLite) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(Tx)
 	if err != nil {
 		return err
 	}
-	if err := fn(sqlTx{ctx: ctx, tx: tx}); err != nil {
+	cache := s.stmts[db]
+	defer cache.prepareWanted(ctx)
+	if err := fn(sqlTx{ctx: ctx, tx: tx, stmts: cache}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -156,19 +226,40 @@ func (s *SQLite) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(Tx)
 }
 
 type sqlTx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts *stmtCache
 }
 
+// The three query helpers use query's prepared statement when the cache
+// has one, bound to this transaction.
+
 func (t sqlTx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmts.lookup(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
 	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t sqlTx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmts.lookup(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t sqlTx) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmts.lookup(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
 
 // getDoc loads one JSON document.
 func getDoc[T any](t sqlTx, query string, args ...any) (T, error) {
 	var v T
 	var doc string
-	err := t.tx.QueryRowContext(t.ctx, query, args...).Scan(&doc)
+	err := t.queryRow(query, args...).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, ErrNotFound
 	}
@@ -182,7 +273,7 @@ func getDoc[T any](t sqlTx, query string, args ...any) (T, error) {
 }
 
 func queryDocs[T any](t sqlTx, query string, args ...any) ([]T, []int64, error) {
-	rows, err := t.tx.QueryContext(t.ctx, query, args...)
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -263,7 +354,7 @@ func marshal(v any) (string, error) {
 
 func (t sqlTx) Secret(name string) ([]byte, error) {
 	var v []byte
-	err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM secrets WHERE name = ?", name).Scan(&v)
+	err := t.queryRow("SELECT value FROM secrets WHERE name = ?", name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -381,7 +472,7 @@ func (t sqlTx) ListFactors(entitySid string, p Page) (Listed[Factor], error) {
 
 func (t sqlTx) CountFactors(entitySid, factorType string) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM factors WHERE entity_sid = ? AND factor_type = ?", entitySid, factorType).Scan(&n)
+	err := t.queryRow("SELECT count(*) FROM factors WHERE entity_sid = ? AND factor_type = ?", entitySid, factorType).Scan(&n)
 	return n, err
 }
 
@@ -443,13 +534,13 @@ func (t sqlTx) PendingChallengesExpiredBy(now time.Time, limit int) ([]Challenge
 
 func (t sqlTx) CountPendingChallenges(factorSid string, now time.Time) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM challenges WHERE factor_sid = ? AND status = 'pending' AND expires > ?", factorSid, now.Unix()).Scan(&n)
+	err := t.queryRow("SELECT count(*) FROM challenges WHERE factor_sid = ? AND status = 'pending' AND expires > ?", factorSid, now.Unix()).Scan(&n)
 	return n, err
 }
 
 func (t sqlTx) CountNotifications(challengeSid string) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM notifications WHERE challenge_sid = ?", challengeSid).Scan(&n)
+	err := t.queryRow("SELECT count(*) FROM notifications WHERE challenge_sid = ?", challengeSid).Scan(&n)
 	return n, err
 }
 
@@ -549,7 +640,7 @@ func scanOutbox(scan func(...any) error) (OutboxItem, error) {
 }
 
 func (t sqlTx) GetOutbox(id int64) (OutboxItem, error) {
-	o, err := scanOutbox(t.tx.QueryRowContext(t.ctx, "SELECT "+outboxColumns+" FROM outbox WHERE id = ?", id).Scan)
+	o, err := scanOutbox(t.queryRow("SELECT "+outboxColumns+" FROM outbox WHERE id = ?", id).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, ErrNotFound
 	}
@@ -557,7 +648,7 @@ func (t sqlTx) GetOutbox(id int64) (OutboxItem, error) {
 }
 
 func (t sqlTx) OutboxByRef(kind, ref string) (OutboxItem, error) {
-	o, err := scanOutbox(t.tx.QueryRowContext(t.ctx, "SELECT "+outboxColumns+" FROM outbox WHERE kind = ? AND ref = ?", kind, ref).Scan)
+	o, err := scanOutbox(t.queryRow("SELECT "+outboxColumns+" FROM outbox WHERE kind = ? AND ref = ?", kind, ref).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, ErrNotFound
 	}
@@ -565,7 +656,7 @@ func (t sqlTx) OutboxByRef(kind, ref string) (OutboxItem, error) {
 }
 
 func (t sqlTx) queryOutbox(query string, args ...any) ([]OutboxItem, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT "+outboxColumns+" FROM outbox WHERE "+query, args...)
+	rows, err := t.query("SELECT "+outboxColumns+" FROM outbox WHERE "+query, args...)
 	if err != nil {
 		return nil, err
 	}
