@@ -129,7 +129,7 @@ func TestPagingBothWays(t *testing.T) {
 		}
 		return s
 	}
-	p0 := get(h.ts.URL + "/v2/Services?PageSize=2")
+	p0 := get(h.srv.URL + "/v2/Services?PageSize=2")
 	p1 := get(*p0.Meta.NextPageURL)
 	p2 := get(*p1.Meta.NextPageURL)
 	if names(p0)+names(p1)+names(p2) != "abcde" || p2.Meta.NextPageURL != nil || p0.Meta.PreviousPageURL != nil || p2.Meta.Page != 2 {
@@ -155,7 +155,7 @@ func TestHostileRequests(t *testing.T) {
 	status, _, body = h.call(http.MethodGet, "/v2/Services", nil, h.sid, "wrong")
 	expectError(t, status, body, http.StatusUnauthorized, 20003)
 
-	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/v2/Services", strings.NewReader(`{"FriendlyName":"x"}`))
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/v2/Services", strings.NewReader(`{"FriendlyName":"x"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(h.sid, h.token)
 	resp, err := http.DefaultClient.Do(req)

@@ -26,7 +26,7 @@ func TestSampleBackend(t *testing.T) {
 		t.Fatalf("access-token: %d %v", status, tok)
 	}
 	// The iOS sample sends JSON; the same service is found again.
-	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/backend/access-token", strings.NewReader(`{"identity":"alice"}`))
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/backend/access-token", strings.NewReader(`{"identity":"alice"}`))
 	req.Header.Set("Content-Type", "Application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -29,7 +29,7 @@ func (h *harness) connectPush(t testing.TB, token string) (*receiver, context.Ca
 	t.Helper()
 	r := &receiver{seen: make(chan pushclient.Message, 100)}
 	c, err := pushclient.New(pushclient.Config{
-		URL: "ws" + strings.TrimPrefix(h.ts.URL, "http") + "/push/connect", Token: token, Now: h.clock.Now,
+		URL: "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/push/connect", Token: token, Now: h.clock.Now,
 		Backoff:   pushclient.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
 		OnMessage: func(m pushclient.Message) { r.mu.Lock(); r.got = append(r.got, m); r.mu.Unlock(); r.seen <- m },
 	})

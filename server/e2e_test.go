@@ -19,7 +19,7 @@ import (
 func (h *harness) newDevice(t *testing.T, poll time.Duration) *device.Device {
 	t.Helper()
 	d, err := device.New(device.Config{
-		Home: filepath.Join(t.TempDir(), "phone"), BaseURL: h.ts.URL + "/v2/", AccessTokenURL: h.ts.URL + "/backend/access-token",
+		Home: filepath.Join(t.TempDir(), "phone"), BaseURL: h.srv.URL + "/v2/", AccessTokenURL: h.srv.URL + "/backend/access-token",
 		App: verifyclient.DefaultApp("test"), Clock: h.clock.Now, PollInterval: poll,
 	})
 	if err != nil {
@@ -69,7 +69,7 @@ func nextEvent(t *testing.T, events <-chan device.Event, kind device.EventKind) 
 func TestTwoPhonesOneIdentity(t *testing.T) {
 	h := newHarness(t, "", newClock())
 	h.run()
-	pushURL := "ws" + strings.TrimPrefix(h.ts.URL, "http") + "/push/connect"
+	pushURL := "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/push/connect"
 
 	pushPhone := h.newDevice(t, time.Hour) // pushes only: its poller never ticks
 	pollPhone := h.newDevice(t, 50*time.Millisecond)
@@ -148,7 +148,7 @@ func TestChaosEveryChallengeArrives(t *testing.T) {
 	baseline := goroutines()
 	h := newHarnessWith(t, serverConfigForChaos(), newClock())
 	h.run()
-	pushURL := "ws" + strings.TrimPrefix(h.ts.URL, "http") + "/push/connect"
+	pushURL := "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/push/connect"
 	const phones, challenges = 50, 200
 
 	cutter := newConnCutter()

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/pushsim/pushsim/device/sdkjose"
 	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/servertest"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	verifyapi "github.com/twilio/twilio-go/rest/verify/v2"
@@ -46,55 +45,35 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// harness is a server on a loopback test listener with a fixed clock.
+// harness is a server on a loopback test listener with a fixed clock. Its
+// background work waits for run, so tests can play a server that died
+// before delivering.
 type harness struct {
 	t     testing.TB
 	clock *testClock
-	srv   *server.Server
-	ts    *httptest.Server
+	srv   *servertest.Server
 	sid   string
 	token string
-	stop  func() // stops Run, once started
 }
 
 func newHarness(t testing.TB, dir string, clock *testClock) *harness {
 	return newHarnessWith(t, server.Config{DataDir: dir, Now: clock.Now}, clock)
 }
 
-// newHarnessWith starts a server from cfg, filling in the test listener's
-// URL and the test credentials.
+// newHarnessWith starts a server from cfg.
 func newHarnessWith(t testing.TB, cfg server.Config, clock *testClock) *harness {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg.TestCredentials, cfg.PublicURL = true, "http://"+ts.Listener.Addr().String()
-	srv, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	h := &harness{t: t, clock: clock, srv: srv, ts: ts}
-	h.sid, h.token = srv.Credentials()
-	t.Cleanup(h.close)
-	return h
+	srv := servertest.Start(t, servertest.Options{Config: cfg, Paused: true})
+	return &harness{t: t, clock: clock, srv: srv, sid: srv.AccountSid, token: srv.Auth}
 }
 
 // run starts the server's background work (delivery, sweeps).
-func (h *harness) run() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { h.srv.Run(ctx); close(done) }()
-	h.stop = func() { h.srv.Shutdown(context.Background()); cancel(); <-done }
-}
+func (h *harness) run() { h.srv.Run() }
 
-func (h *harness) close() {
-	if h.stop != nil {
-		h.stop()
-		h.stop = nil
-	}
-	h.ts.Close()
-	h.srv.Close()
-}
+func (h *harness) close() { h.srv.Close() }
+
+// host is the server's host:port.
+func (h *harness) host() string { return strings.TrimPrefix(h.srv.URL, "http://") }
 
 // rewrite sends every request meant for verify.twilio.com to the test server.
 type rewrite struct {
@@ -115,7 +94,7 @@ func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 func (h *harness) twilio(seen func(*http.Request)) *verifyapi.ApiService {
 	c := &client.Client{
 		Credentials: client.NewCredentials(h.sid, h.token),
-		HTTPClient:  &http.Client{Transport: rewrite{host: h.ts.Listener.Addr().String(), seen: seen}},
+		HTTPClient:  &http.Client{Transport: rewrite{host: h.host(), seen: seen}},
 	}
 	c.SetAccountSid(h.sid)
 	return twilio.NewRestClientWithParams(twilio.ClientParams{Client: c}).VerifyV2
@@ -125,7 +104,7 @@ func (h *harness) twilio(seen func(*http.Request)) *verifyapi.ApiService {
 func (h *harness) call(method, path string, form url.Values, user, pass string) (int, http.Header, []byte) {
 	h.t.Helper()
 	var body io.Reader
-	target := h.ts.URL + path
+	target := h.srv.URL + path
 	if method == http.MethodPost {
 		body = strings.NewReader(form.Encode())
 	} else if form != nil {

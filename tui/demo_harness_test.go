@@ -105,7 +105,7 @@ func (m *demoProbe) now() demoSnapshot {
 func startDemo(t *testing.T, o DemoOptions, width, height int) *demoRun {
 	t.Helper()
 	srv := newTestServer(t, nil)
-	o.ServerURL, o.Home, o.NoColor = srv.ts.URL, t.TempDir(), true
+	o.ServerURL, o.Home, o.NoColor = srv.srv.URL, t.TempDir(), true
 	o.AccountSid, o.AuthToken = server.TestAccountSid, server.TestAuthToken
 	d, err := NewDemo(o)
 	if err != nil {

@@ -1,11 +1,9 @@
 package tui
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
 	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/servertest"
 )
 
 // testClock is a clock the test moves by hand, shared by the server, the
@@ -47,8 +46,7 @@ func (c *testClock) Advance(d time.Duration) {
 // testServer is a pushsim server in the test process.
 type testServer struct {
 	t   *testing.T
-	srv *server.Server
-	ts  *httptest.Server
+	srv *servertest.Server
 }
 
 func newTestServer(t *testing.T, clock *testClock) *testServer {
@@ -59,31 +57,11 @@ func newTestServer(t *testing.T, clock *testClock) *testServer {
 // can watch the wire.
 func newWrappedTestServer(t *testing.T, clock *testClock, wrap func(http.Handler) http.Handler) *testServer {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := server.Config{TestCredentials: true, PublicURL: "http://" + ts.Listener.Addr().String()}
+	var cfg server.Config
 	if clock != nil {
 		cfg.Now = clock.Now
 	}
-	srv, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	if wrap != nil {
-		ts.Config.Handler = wrap(srv.Handler())
-	}
-	ts.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		srv.Shutdown(context.Background())
-		cancel()
-		<-done
-		ts.Close()
-		srv.Close()
-	})
-	return &testServer{t: t, srv: srv, ts: ts}
+	return &testServer{t: t, srv: servertest.Start(t, servertest.Options{Config: cfg, Wrap: wrap})}
 }
 
 // createChallenge asks the sample backend for a challenge, as a login
@@ -104,7 +82,7 @@ func (s *testServer) createChallenge(identity, message string, extra url.Values)
 // challengeStatus is what the backend reads for a challenge.
 func (s *testServer) challengeStatus(identity, sid string) string {
 	s.t.Helper()
-	resp, err := http.Get(s.ts.URL + "/backend/challenge-status?" + url.Values{"identity": {identity}, "sid": {sid}}.Encode())
+	resp, err := http.Get(s.srv.URL + "/backend/challenge-status?" + url.Values{"identity": {identity}, "sid": {sid}}.Encode())
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -121,7 +99,7 @@ func (s *testServer) challengeStatus(identity, sid string) string {
 
 func (s *testServer) post(path string, form url.Values, want int, out any) {
 	s.t.Helper()
-	resp, err := http.Post(s.ts.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	resp, err := http.Post(s.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -144,7 +122,7 @@ func newTestDevice(t testing.TB, srv *testServer, clock func() time.Time, log *E
 	t.Helper()
 	base := "http://127.0.0.1:9"
 	if srv != nil {
-		base = srv.ts.URL
+		base = srv.srv.URL
 	}
 	cfg := device.Config{
 		// A subdirectory: the keystore creates it private, as it insists.

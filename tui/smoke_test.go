@@ -89,7 +89,7 @@ func TestSmokeEnrollPushApprove(t *testing.T) {
 		watch = &wireWatch{next: h}
 		return watch
 	})
-	pushURL, err := device.PushURL(srv.ts.URL)
+	pushURL, err := device.PushURL(srv.srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestSmokeEnrollPushApprove(t *testing.T) {
 	phone, err := NewPhone(PhoneOptions{
 		Device:         d,
 		Launch:         device.LaunchOptions{PushURL: pushURL},
-		AccessTokenURL: srv.ts.URL + "/backend/access-token",
+		AccessTokenURL: srv.srv.URL + "/backend/access-token",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/servertest"
 	"github.com/pushsim/pushsim/tui/workshop"
 )
 
@@ -52,19 +51,7 @@ func (s *screen) waitFor(t *testing.T, text string) {
 // TestPhoneOverSSH connects as an attendee would, with a PTY, sees the
 // phone's first screen, then receives a challenge created through the API.
 func TestPhoneOverSSH(t *testing.T) {
-	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
-	srv, err := server.New(context.Background(), server.Config{TestCredentials: true, PublicURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	defer ts.Close()
-	runCtx, stopRun := context.WithCancel(context.Background())
-	defer stopRun()
-	go srv.Run(runCtx)
+	base := servertest.Start(t, servertest.Options{}).URL
 
 	dir := t.TempDir()
 	ws, err := workshop.New(workshop.Config{ServerURL: base, HostKeyPath: filepath.Join(dir, "host_key"), PhonesDir: filepath.Join(dir, "phones")})
