@@ -82,16 +82,12 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 	var handOver []store.OutboxItem
 	err := p.store.Write(ctx, func(tx store.Tx) error {
 		now := p.now().UTC()
+		byState := map[string][]string{}
 		for id, state := range finished {
-			o, err := tx.OutboxByRef(store.OutboxPush, id)
-			if errors.Is(err, store.ErrNotFound) || (err == nil && o.State != store.OutboxPending) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			o.State, o.DateUpdated = state, now
-			if err := tx.UpdateOutbox(o); err != nil {
+			byState[state] = append(byState[state], id)
+		}
+		for state, ids := range byState {
+			if err := tx.FinishOutbox(store.OutboxPush, ids, state, now); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -614,6 +615,25 @@ func (t sqlTx) UpdateOutbox(o OutboxItem) error {
 	return mustAffect(res)
 }
 
+func (t sqlTx) FinishOutbox(kind string, refs []string, state string, at time.Time) error {
+	// Chunks keep the statement under SQLite's variable limit and few in
+	// shape, so the statement cache stays small.
+	const chunk = 100
+	for len(refs) > 0 {
+		n := min(chunk, len(refs))
+		args := []any{state, at.UnixMilli(), kind, OutboxPending}
+		for _, ref := range refs[:n] {
+			args = append(args, ref)
+		}
+		q := "UPDATE outbox SET state = ?, updated = ? WHERE kind = ? AND state = ? AND ref IN (?" + strings.Repeat(", ?", n-1) + ")"
+		if _, err := t.exec(q, args...); err != nil {
+			return err
+		}
+		refs = refs[n:]
+	}
+	return nil
+}
+
 const outboxColumns = "id, kind, ref, target, params, expires, state, attempts, next_attempt, last_status, last_error, created, updated"
 
 func scanOutbox(scan func(...any) error) (OutboxItem, error) {
@@ -641,14 +661,6 @@ func scanOutbox(scan func(...any) error) (OutboxItem, error) {
 
 func (t sqlTx) GetOutbox(id int64) (OutboxItem, error) {
 	o, err := scanOutbox(t.queryRow("SELECT "+outboxColumns+" FROM outbox WHERE id = ?", id).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, ErrNotFound
-	}
-	return o, err
-}
-
-func (t sqlTx) OutboxByRef(kind, ref string) (OutboxItem, error) {
-	o, err := scanOutbox(t.queryRow("SELECT "+outboxColumns+" FROM outbox WHERE kind = ? AND ref = ?", kind, ref).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, ErrNotFound
 	}

@@ -252,7 +252,10 @@ type Tx interface {
 	AddOutbox(OutboxItem) (int64, error)
 	UpdateOutbox(OutboxItem) error
 	GetOutbox(id int64) (OutboxItem, error)
-	OutboxByRef(kind, ref string) (OutboxItem, error)
+	// FinishOutbox moves the pending items of kind with these refs to
+	// state, in one statement; refs that are unknown or already finished
+	// are skipped.
+	FinishOutbox(kind string, refs []string, state string, at time.Time) error
 	// DueOutbox lists pending items whose next attempt is due.
 	DueOutbox(q DueQuery) ([]OutboxItem, error)
 	// RearmOutbox makes every pending item of kind due now; a restarted
