@@ -174,19 +174,7 @@ func (c *console) signedIn(msg signedInMsg) tea.Cmd {
 // Notifications resource; the server answers for challenges that cannot
 // be resent.
 func (c *console) startResend() tea.Cmd {
-	ch, ok := c.selectedChallenge()
-	if !ok {
-		c.result = consoleResult{failed: true, text: "No challenge to resend yet: sign in first"}
-		return nil
-	}
-	spin, ok := c.begin("Resending…")
-	if !ok {
-		return nil
-	}
-	client, user, parent := c.client, c.user, c.ctx
-	return tea.Batch(spin, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, requestTimeout)
-		defer cancel()
+	return c.onSelected("resend", "Resending…", func(ctx context.Context, client *backendClient, user string, ch backendChallenge) tea.Msg {
 		n, err := client.resend(ctx, user, ch.Sid)
 		return resentMsg{challengeSid: ch.Sid, notification: n, err: err}
 	})
@@ -194,12 +182,20 @@ func (c *console) startResend() tea.Cmd {
 
 // startExpire ends the selected challenge now.
 func (c *console) startExpire() tea.Cmd {
+	return c.onSelected("expire", "Expiring…", func(ctx context.Context, client *backendClient, user string, ch backendChallenge) tea.Msg {
+		return expiredMsg{challengeSid: ch.Sid, err: client.expire(ctx, user, ch.Sid, "")}
+	})
+}
+
+// onSelected runs call on the selected challenge in the background, with
+// a spinner saying busy, or says why it cannot.
+func (c *console) onSelected(verb, busy string, call func(context.Context, *backendClient, string, backendChallenge) tea.Msg) tea.Cmd {
 	ch, ok := c.selectedChallenge()
 	if !ok {
-		c.result = consoleResult{failed: true, text: "No challenge to expire yet: sign in first"}
+		c.result = consoleResult{failed: true, text: "No challenge to " + verb + " yet: sign in first"}
 		return nil
 	}
-	spin, ok := c.begin("Expiring…")
+	spin, ok := c.begin(busy)
 	if !ok {
 		return nil
 	}
@@ -207,7 +203,7 @@ func (c *console) startExpire() tea.Cmd {
 	return tea.Batch(spin, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, requestTimeout)
 		defer cancel()
-		return expiredMsg{challengeSid: ch.Sid, err: client.expire(ctx, user, ch.Sid, "")}
+		return call(ctx, client, user, ch)
 	})
 }
 
