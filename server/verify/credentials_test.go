@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -116,4 +117,42 @@ func TestValidIdentity(t *testing.T) {
 			t.Errorf("ValidIdentity(%q) != %v", s, want)
 		}
 	}
+}
+
+// FuzzParsePublicKey: no input panics, and whatever parses is a P-256 key.
+func FuzzParsePublicKey(f *testing.F) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	good, _ := sdkjose.EncodePublicKey(&key.PublicKey)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&p384.PublicKey)
+	for _, seed := range []string{good, "", "MFkw", good[:len(good)/2], base64.StdEncoding.EncodeToString(der), "!!!!", strings.Repeat("A", 2000)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		pub, err := ParsePublicKey(s)
+		if err == nil && pub.Curve != elliptic.P256() {
+			t.Fatalf("accepted a key on %s", pub.Curve.Params().Name)
+		}
+	})
+}
+
+// FuzzChallengePayload: no answer verifies unless its key signed it, and
+// nothing panics on the way.
+func FuzzChallengePayload(f *testing.F) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signed := map[string]any{"sid": "YC" + strings.Repeat("1", 32), "details": map[string]any{"message": "hi"}}
+	body := []byte(`{"sid":"YC11111111111111111111111111111111","details":{"message":"hi"},"status":"pending"}`)
+	good, _ := sdkjose.ChallengeAuthPayload(key, body, []string{"sid", "details"}, "approved")
+	for _, seed := range []string{good, "", "a.b.c", good + "x", strings.Repeat(".", 50), "eyJhbGciOiJub25lIn0.e30."} {
+		f.Add(seed)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	f.Fuzz(func(t *testing.T, payload string) {
+		if _, err := verifyChallengePayload(&other.PublicKey, payload, signed); err == nil {
+			t.Fatal("verified with a key that did not sign")
+		}
+		if status, err := verifyChallengePayload(&key.PublicKey, payload, signed); err == nil && status != StatusApproved && status != StatusDenied {
+			t.Fatalf("accepted status %q", status)
+		}
+	})
 }
