@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,27 +22,10 @@ import (
 	verifyapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
 
-// testClock is a clock the test moves by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// testClock is the clock the tests move by hand.
+type testClock = servertest.Clock
 
-func newClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *testClock { return servertest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)) }
 
 // harness is a server on a loopback test listener with a fixed clock. Its
 // background work waits for run, so tests can play a server that died

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,27 +19,11 @@ import (
 	"github.com/pushsim/pushsim/server/servertest"
 )
 
-// testClock is a clock the test moves by hand, shared by the server, the
-// device and the UI so that nothing disagrees about the time.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// testClock is the clock the tests move by hand; goldens read 09:41.
+type testClock = servertest.Clock
 
 func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 4, 9, 41, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return servertest.NewClock(time.Date(2026, 3, 4, 9, 41, 0, 0, time.UTC))
 }
 
 // testServer is a pushsim server in the test process.
