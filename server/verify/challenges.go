@@ -239,6 +239,16 @@ func (e *Engine) ListChallenges(ctx context.Context, serviceSid, identity string
 
 // ExpireDue marks up to limit late pending challenges expired.
 func (e *Engine) ExpireDue(ctx context.Context, limit int) (n int, err error) {
+	// Every list calls this, and phones list on every poll: look first,
+	// so the single writer is taken only when something is due.
+	var due []store.Challenge
+	err = e.read(ctx, func(tx store.Tx) (err error) {
+		due, err = tx.PendingChallengesExpiredBy(e.Now(), 1)
+		return err
+	})
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
 	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
 		due, err := tx.PendingChallengesExpiredBy(e.Now(), limit)
 		if err != nil {
