@@ -187,11 +187,23 @@ func TestWebhookRetriesAndSignatures(t *testing.T) {
 	sid := h.challenge(p, url.Values{"HiddenDetails": {`{"ip":"203.0.113.7"}`}})
 	p.answer(sid, "denied", nil)
 
+	// The backoff runs from when the dispatcher records a failure, which is
+	// after the endpoint saw the attempt: move the clock only once it has.
+	recorded := func(n int) func() bool {
+		return func() bool {
+			for _, o := range outboxItems(t, h, "webhook") {
+				if o.Target == hookURL {
+					return o.Attempts == n
+				}
+			}
+			return false
+		}
+	}
 	waitFor(t, func() bool { return len(snapshot(&mu, &attempts)) == 1 })
-	for i := 0; i < 2; i++ {
+	for i := 1; i <= 2; i++ {
+		waitFor(t, recorded(i))
 		clock.Advance(10 * time.Second) // past the backoff
-		want := i + 2
-		waitFor(t, func() bool { return len(snapshot(&mu, &attempts)) == want })
+		waitFor(t, func() bool { return len(snapshot(&mu, &attempts)) == i+1 })
 	}
 	got := snapshot(&mu, &attempts)
 	for _, a := range got {
