@@ -378,7 +378,7 @@ func TestPerAddressConnectionCap(t *testing.T) {
 }
 
 func TestDeadPhoneIsDisconnectedAndLiveOneKept(t *testing.T) {
-	const pongWait = 750 * time.Millisecond
+	const pongWait = 1500 * time.Millisecond
 	tg := startGateway(t, Config{PingInterval: 50 * time.Millisecond, PongWait: pongWait})
 	live := startPhone(t, tg.url, tokenFor(1), phoneOptions{})
 	// A socket nobody reads never answers pings.
