@@ -26,6 +26,8 @@ type LoggedExchange struct {
 	verifyclient.Exchange
 }
 
+func (e LoggedExchange) started() time.Time { return e.At.Add(-e.Duration) }
+
 // DefaultExchangeLogSize is how many exchanges a log keeps by default.
 const DefaultExchangeLogSize = 500
 

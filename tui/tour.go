@@ -302,8 +302,10 @@ func (t *tour) timedOut(msg tourTimeoutMsg) tea.Cmd {
 }
 
 // finish ends a step with the exchanges made since the last one ended:
-// the tour's own calls and the phone's, in the order they finished,
-// leaving out the phone's routine polls.
+// the tour's own calls and the phone's, in the order they started,
+// leaving out the phone's routine polls. Start order is cause before
+// effect: the phone fetches a challenge only after the create that pushed
+// it began, though it may finish first.
 func (t *tour) finish(step int, err error) {
 	r := &t.results[step-1]
 	r.exchanges = nil
@@ -315,7 +317,7 @@ func (t *tour) finish(step int, err error) {
 		}
 		t.marks[i] = log.Total()
 	}
-	sort.SliceStable(r.exchanges, func(i, j int) bool { return r.exchanges[i].At.Before(r.exchanges[j].At) })
+	sort.SliceStable(r.exchanges, func(i, j int) bool { return r.exchanges[i].started().Before(r.exchanges[j].started()) })
 	r.err = err
 	r.state = stepDone
 	if err != nil {
