@@ -76,6 +76,17 @@ func TestChallengeValidation(t *testing.T) {
 	if c.ExpirationDate != now.Add(30*time.Minute).Format("2006-01-02T15:04:05Z") || c.Details.Fields == nil || c.HiddenDetails != nil {
 		t.Fatalf("created: %+v", c)
 	}
+	// A lone empty Details.Fields, as the helper libraries send for no
+	// details, means no fields; an empty entry beside real ones does not.
+	h.account(http.MethodPost, path, with("Details.Fields", ""), http.StatusCreated, &c)
+	if c.Details.Fields == nil || len(c.Details.Fields) != 0 {
+		t.Fatalf("empty Details.Fields: %+v", c)
+	}
+	mixed := with("Details.Fields", `{"label":"a","value":"b"}`)
+	mixed.Add("Details.Fields", "")
+	if status, _, body := h.call(http.MethodPost, path, mixed, h.sid, h.token); status != http.StatusBadRequest || !strings.Contains(string(body), `"code":60306`) {
+		t.Errorf("empty entry beside a field: %d %s", status, body)
+	}
 	// The default expiry is exactly five minutes.
 	h.account(http.MethodPost, path, base(), http.StatusCreated, &c)
 	if c.ExpirationDate != now.Add(5*time.Minute).Format("2006-01-02T15:04:05Z") {

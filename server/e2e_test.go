@@ -13,6 +13,7 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
+	"github.com/pushsim/pushsim/server/backend"
 )
 
 // newDevice makes a phone for this server with its own home directory.
@@ -80,8 +81,8 @@ func TestTwoPhonesOneIdentity(t *testing.T) {
 
 	create := func(factor, message string) string {
 		status, _, body := h.call(http.MethodPost, "/backend/create-challenge",
-			url.Values{"identity": {"alice"}, "factor": {factor}, "message": {message}, "ip": {"198.51.100.4"}}, "", "")
-		if status != http.StatusCreated {
+			url.Values{"identity": {"alice"}, "factor": {factor}, "message": {message}, "details": {`[{"label":"IP","value":"198.51.100.4"}]`}}, "", "")
+		if status != http.StatusOK {
 			t.Fatalf("create-challenge: %d %s", status, body)
 		}
 		var c struct{ Sid string }
@@ -111,7 +112,7 @@ func TestTwoPhonesOneIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for sid, want := range map[string]string{toPush: "approved", toPoll: "denied"} {
-		status, _, body := h.call(http.MethodGet, "/backend/challenge-status?identity=alice&sid="+sid, nil, "", "")
+		status, _, body := h.call(http.MethodGet, "/backend/challenge-status?identity="+backend.HashIdentity("alice")+"&sid="+sid, nil, "", "")
 		if status != http.StatusOK || !strings.Contains(string(body), `"status":"`+want+`"`) {
 			t.Fatalf("backend reads %s: %d %s", sid, status, body)
 		}
@@ -203,7 +204,7 @@ func TestChaosEveryChallengeArrives(t *testing.T) {
 		i := n % phones
 		status, _, body := h.call(http.MethodPost, "/backend/create-challenge",
 			url.Values{"identity": {identityFor(i)}, "factor": {ps[i].factor}, "message": {"chaos"}}, "", "")
-		if status != http.StatusCreated {
+		if status != http.StatusOK {
 			t.Fatalf("create-challenge: %d %s", status, body)
 		}
 		var c struct{ Sid string }

@@ -47,6 +47,13 @@ type Config struct {
 	TestCredentials bool
 	// PublicURL is the base URL used in url, links and meta.
 	PublicURL string
+	// Exposed is set when the server listens beyond loopback: the sample
+	// backend's account-side calls then need the account's credentials,
+	// and a second phone for a user needs an enrollment code.
+	Exposed bool
+	// IdentityProcessing is the sample backend's IDENTITY_PROCESSING,
+	// "hash" (default) or "raw".
+	IdentityProcessing string
 	// InternalURL is how the server reaches itself (the sample backend is
 	// a client of the API); empty means PublicURL.
 	InternalURL string
@@ -108,8 +115,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if internal == "" {
 		internal = cfg.PublicURL
 	}
+	identities, err := backend.ParseIdentityProcessing(cfg.IdentityProcessing)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.backend = backend.New(backend.Config{VerifyURL: internal, AccountSid: s.cfg.AccountSid, AuthToken: s.cfg.AuthToken,
-		PublicURL: cfg.PublicURL, Logger: cfg.Logger, Now: cfg.Now})
+		PublicURL: cfg.PublicURL, Logger: cfg.Logger, Now: cfg.Now, IdentityProcessing: identities, Guarded: cfg.Exposed})
 
 	s.pushes = newPushOutbox(st, cfg.Now, cfg.Logger)
 	pushCfg := cfg.Push

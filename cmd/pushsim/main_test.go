@@ -24,27 +24,46 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestServeAndHeadlessPhone runs the README's walkthrough in-process:
-// pushsim serve, pushsim device --headless --auto approve, a challenge
-// created with the sample backend, an "approved" JSON line.
-func TestServeAndHeadlessPhone(t *testing.T) {
+// startServe runs pushsim serve in-process on a free loopback port until
+// the test ends, and returns its base URL.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
 	t.Setenv("PUSHSIM_HOME", filepath.Join(t.TempDir(), "home"))
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	serveDone := make(chan int, 1)
-	go func() { serveDone <- run(ctx, []string{"serve", "--memory", "--addr", addr}, io.Discard, io.Discard) }()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"serve", "--memory", "--addr", addr}, args...), io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	})
 	base := "http://" + addr
 	waitHealthy(t, base)
+	return base
+}
 
+// headless is a pushsim device --headless running in-process, read line
+// by line.
+type headless struct {
+	t      *testing.T
+	events chan map[string]any
+	stderr *strings.Builder
+}
+
+// startHeadless runs pushsim device --headless with args until the test
+// ends; it must exit 0 when stopped.
+func startHeadless(t *testing.T, args ...string) *headless {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	out, lines := io.Pipe()
-	deviceDone := make(chan int, 1)
-	var stderr strings.Builder
+	h := &headless{t: t, events: make(chan map[string]any, 64), stderr: &strings.Builder{}}
+	done := make(chan int, 1)
 	go func() {
-		deviceDone <- run(ctx, []string{"device", "--headless", "--server", base, "--identity", "alice", "--auto", "approve"}, lines, &stderr)
+		done <- run(ctx, append([]string{"device", "--headless"}, args...), lines, h.stderr)
 		lines.Close()
 	}()
-	events := make(chan map[string]any, 16)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -53,49 +72,115 @@ func TestServeAndHeadlessPhone(t *testing.T) {
 				t.Errorf("not a JSON line: %q", sc.Text())
 				continue
 			}
-			events <- e
+			h.events <- e
 		}
-		close(events)
+		close(h.events)
 	}()
-	expect := func(kind string) map[string]any {
-		t.Helper()
-		timeout := time.After(10 * time.Second)
-		for {
-			select {
-			case e, ok := <-events:
-				if !ok {
-					t.Fatalf("phone stopped before %q: %s", kind, stderr.String())
-				}
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("device exited %d: %s", code, h.stderr.String())
+		}
+	})
+	return h
+}
+
+// expect waits for the next line of one of the given kinds.
+func (h *headless) expect(kinds ...string) map[string]any {
+	h.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e, ok := <-h.events:
+			if !ok {
+				h.t.Fatalf("phone stopped before %q: %s", kinds, h.stderr.String())
+			}
+			for _, kind := range kinds {
 				if e["event"] == kind {
 					return e
 				}
-			case <-timeout:
-				t.Fatalf("no %q line within 10s", kind)
 			}
+		case <-timeout:
+			h.t.Fatalf("no %q line within 10s", kinds)
 		}
 	}
-	expect("enrolled")
+}
+
+// TestServeAndHeadlessPhone runs the README's walkthrough in-process:
+// pushsim serve, pushsim device --headless --auto approve, a challenge
+// created with the sample backend, an "approved" JSON line.
+func TestServeAndHeadlessPhone(t *testing.T) {
+	base := startServe(t)
+	phone := startHeadless(t, "--server", base, "--identity", "alice", "--auto", "approve")
+	phone.expect("enrolled")
 	resp, err := http.PostForm(base+"/backend/create-challenge", url.Values{"identity": {"alice"}, "message": {"Sign in to Acme?"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("create-challenge: %d", resp.StatusCode)
 	}
-	got := expect("challenge")
+	got := phone.expect("challenge")
 	if got["message"] != "Sign in to Acme?" {
 		t.Fatalf("challenge line: %v", got)
 	}
-	if approved := expect("approved"); approved["challenge_sid"] != got["challenge_sid"] {
+	if approved := phone.expect("approved"); approved["challenge_sid"] != got["challenge_sid"] {
 		t.Fatalf("approved line: %v", approved)
 	}
-	cancel()
-	if code := <-deviceDone; code != 0 {
-		t.Fatalf("device exited %d: %s", code, stderr.String())
+}
+
+// TestOneSignInTwoHeadlessPhones: pushsim serve, two headless phones for
+// one user, one create-challenge without factor. Both phones get it; one
+// approves; the sample backend withdraws the other's as not_needed on the
+// webhook it receives. No console is involved.
+func TestOneSignInTwoHeadlessPhones(t *testing.T) {
+	base := startServe(t)
+	dir := t.TempDir()
+	approver := startHeadless(t, "--server", base, "--identity", "alice", "--home", filepath.Join(dir, "a"), "--auto", "approve")
+	approver.expect("enrolled")
+	other := startHeadless(t, "--server", base, "--identity", "alice", "--home", filepath.Join(dir, "b"))
+	other.expect("enrolled")
+	approver.expect("push_connected")
+	other.expect("push_connected")
+
+	resp, err := http.PostForm(base+"/backend/create-challenge", url.Values{"identity": {"alice"}, "message": {"Sign in to Acme?"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code := <-serveDone; code != 0 {
-		t.Fatalf("serve exited %d", code)
+	var created struct {
+		Identity   string
+		Challenges []struct{ Sid string }
+	}
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(created.Challenges) != 2 {
+		t.Fatalf("create-challenge: %d %+v", resp.StatusCode, created)
+	}
+	approved := approver.expect("approved")["challenge_sid"]
+	// The other phone's push may land before the approval (a pending
+	// challenge) or after the withdrawal (an expired one): either way it
+	// arrived.
+	withdrawn := other.expect("challenge", "expired")["challenge_sid"]
+	if approved == withdrawn || (approved != created.Challenges[0].Sid && approved != created.Challenges[1].Sid) {
+		t.Fatalf("approved %v, other phone got %v, created %+v", approved, withdrawn, created.Challenges)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/backend/challenge-status?" + url.Values{"identity": {created.Identity}, "sid": {withdrawn.(string)}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct{ Status, RespondedReason string }
+		json.NewDecoder(resp.Body).Decode(&c)
+		resp.Body.Close()
+		if c.Status == "expired" && c.RespondedReason == "not_needed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other phone's challenge reads %+v, want expired / not_needed", c)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

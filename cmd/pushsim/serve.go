@@ -77,6 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	policy := fs.String("webhook-policy", os.Getenv("PUSHSIM_WEBHOOK_POLICY"), "dev (loopback and private webhook URLs allowed) or strict (public addresses only); default dev on loopback, strict otherwise")
 	sshAddr := fs.String("ssh", os.Getenv("PUSHSIM_SSH"), "also serve a phone to every SSH connection on this `ADDR` (e.g. :2222), enrolled under the SSH user name (env PUSHSIM_SSH)")
 	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
+	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv, err := server.New(ctx, server.Config{
 		WebhookPolicy: webhooks, Push: pushCfg,
 		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
-		TestCredentials: loopback, PublicURL: base, Logger: log,
+		TestCredentials: loopback, Exposed: !loopback, IdentityProcessing: *identities, PublicURL: base, Logger: log,
 		InternalURL: "http://" + ln.Addr().String(),
 	})
 	if err != nil {
@@ -134,6 +135,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		where = "memory"
 	}
 	fmt.Fprintf(stdout, "pushsim %s serving Verify v2 at %s/v2 (account %s, state in %s)\n", version, base, sid, where)
+	if !loopback {
+		fmt.Fprintf(stdout, "Reachable from the network: the sample backend's calls need the account's credentials (curl -u %s:…), and a second phone for a user needs a code from\n  curl -u %s:… %s/backend/enrollment-code -d identity=<name>\n", sid, sid, base)
+	}
 	if *sshAddr != "" {
 		stop, err := serveWorkshop(*sshAddr, dir, "http://"+ln.Addr().String(), log, stdout)
 		if err != nil {

@@ -28,13 +28,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /_pushsim/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("POST /_pushsim/Services/{ServiceSid}/Entities/{Identity}/Challenges/{Sid}/Expire", func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		if !ok || user != cfg.Engine.AccountSid() || subtle.ConstantTimeCompare([]byte(pass), []byte(cfg.AuthToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="pushsim"`)
-			http.Error(w, "authenticate with the account SID and auth token", http.StatusUnauthorized)
-			return
-		}
+	mux.HandleFunc("POST /_pushsim/Services/{ServiceSid}/Entities/{Identity}/Challenges/{Sid}/Expire", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		c, err := cfg.Engine.ExpireChallenge(r.Context(), r.PathValue("ServiceSid"), r.PathValue("Identity"), r.PathValue("Sid"), r.PostFormValue("RespondedReason"))
 		if e, ok := verify.AsError(err); ok {
@@ -48,8 +42,10 @@ func Mount(mux *http.ServeMux, cfg Config) {
 			return
 		}
 		writeJSON(w, map[string]string{"sid": c.Sid, "status": c.Status, "responded_reason": c.RespondedReason})
-	})
-	mux.HandleFunc("GET /_pushsim/webhooks", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	// The delivery log shows what webhooks carried (hidden details
+	// included), so it is the account's to read.
+	mux.HandleFunc("GET /_pushsim/webhooks", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
 		limit := 100
 		if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && n <= 1000 {
 			limit = n
@@ -71,7 +67,22 @@ func Mount(mux *http.ServeMux, cfg Config) {
 			})
 		}
 		writeJSON(w, map[string]any{"deliveries": log})
-	})
+	}))
+}
+
+// accountOnly lets through requests that carry the account SID and auth
+// token as Basic auth, as the Verify API is guarded; only health is open.
+func (cfg Config) accountOnly(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(cfg.Engine.AccountSid())) != 1 ||
+			subtle.ConstantTimeCompare([]byte(pass), []byte(cfg.AuthToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="pushsim"`)
+			http.Error(w, "authenticate with the account SID and auth token", http.StatusUnauthorized)
+			return
+		}
+		next(w, r)
+	}
 }
 
 // delivery is one webhook delivery in the log, newest first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/pushsim/pushsim/server/store"
@@ -48,6 +49,11 @@ func parseChallengeInput(in ChallengeInput, now time.Time) (fields []DetailField
 		return
 	}
 	fields = []DetailField{}
+	if len(in.Fields) == 1 && strings.TrimSpace(in.Fields[0]) == "" {
+		// A lone empty Details.Fields is what the helper libraries send for
+		// a caller that gave no details (twilio-node serialises null so).
+		in.Fields = nil
+	}
 	for _, raw := range in.Fields {
 		var f DetailField
 		var probe map[string]json.RawMessage
