@@ -236,7 +236,9 @@ func TestTemplateRequests(t *testing.T) {
 	placeholder := "YFXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX" // the page's placeholder
 	wantStatus, wantMessage := verifyErr(http.MethodPost, p.entityPath()+"/Challenges", url.Values{"FactorSid": {placeholder}, "Details.Message": {"m"}})
 	status, body = h.send(http.MethodPost, "/backend/create-challenge", "identity=alice&message=m&factor="+placeholder, formType, false)
-	var e struct{ Error struct{ Message, MoreInfo string } }
+	var e struct {
+		Error struct{ Message, MoreInfo string }
+	}
 	if json.Unmarshal(body, &e); status != wantStatus || e.Error.Message != wantMessage || !strings.HasPrefix(e.Error.MoreInfo, "https://www.twilio.com/docs/errors/") ||
 		!slices.Equal(topKeys(t, body), shapes["error"]) {
 		t.Errorf("create-challenge on a bad factor: %d %s, want %d %q", status, body, wantStatus, wantMessage)

@@ -32,7 +32,9 @@ func startServe(t *testing.T, args ...string) string {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"serve", "--memory", "--addr", addr}, args...), io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--memory", "--addr", addr}, args...), io.Discard, io.Discard)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
