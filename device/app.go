@@ -58,10 +58,10 @@ func (d *Device) Launch(ctx context.Context, o LaunchOptions) error {
 	if o.AutoAnswer != "" && o.AutoAnswer != verifyclient.ChallengeApproved && o.AutoAnswer != verifyclient.ChallengeDenied {
 		return fmt.Errorf("device: cannot auto-answer %q", o.AutoAnswer)
 	}
-	var token string
+	var reg pushRegistration
 	var err error
 	if o.PushURL != "" {
-		token, err = d.EnsurePushToken(ctx)
+		reg, err = d.ensurePushRegistration(ctx)
 	} else {
 		err = d.UpdatePushToken(ctx, "")
 	}
@@ -88,9 +88,9 @@ func (d *Device) Launch(ctx context.Context, o LaunchOptions) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.autoAnswer(ctx, events, o.AutoAnswer) }()
 	}
-	if o.PushURL != "" && token != "" {
+	if o.PushURL != "" && reg.secret != "" {
 		wg.Add(1)
-		go func() { defer wg.Done(); d.runPush(ctx, o.PushURL, token, o.Dialer) }()
+		go func() { defer wg.Done(); d.runPush(ctx, o.PushURL, reg.secret, o.Dialer) }()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); d.Run(ctx) }()
@@ -112,10 +112,12 @@ func (d *Device) autoAnswer(ctx context.Context, events <-chan Event, status str
 
 // runPush keeps the push socket open while the phone is online: airplane
 // mode drops it, leaving airplane mode dials again. Every (re)connect polls,
-// because pushes sent while the phone was away may be lost.
-func (d *Device) runPush(ctx context.Context, pushURL, token string, dialer *websocket.Dialer) {
+// because pushes sent while the phone was away may be lost. The socket is
+// opened with the registration's secret, so it receives what is sent to the
+// token derived from it.
+func (d *Device) runPush(ctx context.Context, pushURL, secret string, dialer *websocket.Dialer) {
 	client, err := pushclient.New(pushclient.Config{
-		URL: pushURL, Token: token, Dialer: dialer, Now: d.now,
+		URL: pushURL, Secret: secret, Dialer: dialer, Now: d.now,
 		OnMessage: func(m pushclient.Message) {
 			if m.Data["type"] != "verify_push_challenge" {
 				return

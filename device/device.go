@@ -56,7 +56,7 @@ type Config struct {
 	HTTPClient *http.Client
 	// Clock is the phone's clock before any offset; default time.Now.
 	Clock func() time.Time
-	// Rand is the randomness for key aliases and push tokens; default
+	// Rand is the randomness for key aliases and push secrets; default
 	// crypto/rand. Keys themselves always come from crypto/rand.
 	Rand io.Reader
 	// PollInterval is the time between polls; default DefaultPollInterval.
@@ -263,8 +263,10 @@ func (d *Device) SilentApproval(factorSid string) (bool, error) {
 	return false, nil
 }
 
-// PushToken is the registration token new factors are created with; empty
-// means no push.
+// PushToken is the registration token new factors are created with, as
+// Verify shows it (config.notification_token); empty means no push. It is
+// not what the phone connects to the push service with: that is the secret
+// it was derived from, which never leaves the device otherwise.
 func (d *Device) PushToken() (string, error) {
 	s, err := d.store.Settings()
 	if err != nil {
@@ -293,7 +295,7 @@ func (t *airplaneTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return next.RoundTrip(r)
 }
 
-// lockedReader lets the keystore and the push-token generator share one
+// lockedReader lets the keystore and the push-secret generator share one
 // reader that need not be safe for concurrent use.
 type lockedReader struct {
 	mu sync.Mutex

@@ -6,16 +6,19 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pushsim/pushsim/device/internal/fakeverify"
 	"github.com/pushsim/pushsim/device/keystore"
+	"github.com/pushsim/pushsim/device/pushclient"
 	"github.com/pushsim/pushsim/device/verifyclient"
 )
 
@@ -513,6 +516,104 @@ func TestUpdatePushToken(t *testing.T) {
 	}
 }
 
+// TestPushTokenWithoutSecretIsRotated: a phone that registered its token
+// before tokens were derived from a secret cannot prove it holds that token,
+// so the next EnsurePushToken makes a secret and moves every factor to the
+// token derived from it, as after an FCM reinstall. The secret itself never
+// goes to Verify.
+func TestPushTokenWithoutSecretIsRotated(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	var mu sync.Mutex
+	var sent [][]byte
+	d, err := New(Config{
+		Home: t.TempDir() + "/phone", BaseURL: srv.BaseURL(), AccessTokenURL: srv.AccessTokenURL(), App: testApp,
+		Clock: srv.Now,
+		Observer: func(x verifyclient.Exchange) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, []byte(x.URL), x.RequestBody, []byte(fmt.Sprint(x.RequestHeader)))
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &phone{Device: d}
+	const legacy = "pushsim:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	if err := p.UpdatePushToken(ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	a := p.enroll(t, "lee-0001")
+	if f, _ := srv.Factor(a.Sid); f.Token != legacy {
+		t.Fatalf("factor enrolled with %q, want the legacy token", f.Token)
+	}
+
+	token, err := p.EnsurePushToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, _ := p.store.Settings()
+	if token == legacy || settings.PushSecret == "" || token != pushclient.RegistrationToken(settings.PushSecret) {
+		t.Fatalf("token %q, secret %q: want a token derived from a new secret", token, settings.PushSecret)
+	}
+	if f, _ := srv.Factor(a.Sid); f.Platform != "fcm" || f.Token != token {
+		t.Errorf("server factor: %s %q, want fcm %q", f.Platform, f.Token, token)
+	}
+	if shown, _ := p.PushToken(); shown != token {
+		t.Errorf("PushToken() = %q, want the registered token %q", shown, token)
+	}
+	// Settled now: the next launch keeps the registration.
+	posts := srv.CountRequests("POST", "/Factors/")
+	if again, err := p.EnsurePushToken(ctx); err != nil || again != token {
+		t.Fatalf("second EnsurePushToken = %q %v", again, err)
+	}
+	if n := srv.CountRequests("POST", "/Factors/"); n != posts {
+		t.Errorf("a settled token re-registered factors (%d updates)", n-posts)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range sent {
+		if bytes.Contains(b, []byte(settings.PushSecret)) {
+			t.Fatalf("the push secret was sent to Verify: %s", b)
+		}
+	}
+}
+
+// TestChangingThePushTokenDropsItsSecret: a secret is kept only with the
+// token derived from it. Turning push off and on again makes a new
+// registration, so the old secret does not open a queue nobody sends to.
+func TestChangingThePushTokenDropsItsSecret(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	p := newPhone(t, srv, t.TempDir()+"/phone", 0)
+	first, err := p.EnsurePushToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := p.store.Settings()
+	// Re-registering the same token keeps the secret.
+	if err := p.UpdatePushToken(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := p.store.Settings(); s.PushSecret != before.PushSecret {
+		t.Fatalf("secret changed from %q to %q for the same token", before.PushSecret, s.PushSecret)
+	}
+	if err := p.UpdatePushToken(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := p.store.Settings(); s.PushSecret != "" || s.PushToken != "" {
+		t.Fatalf("push off keeps %+v", s)
+	}
+	second, err := p.EnsurePushToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := p.store.Settings()
+	if second == first || after.PushSecret == before.PushSecret || second != pushclient.RegistrationToken(after.PushSecret) {
+		t.Fatalf("push on again: token %q (was %q), secret changed: %v", second, first, after.PushSecret != before.PushSecret)
+	}
+}
+
 func TestInjectedRandomness(t *testing.T) {
 	srv := newServer(t)
 	d, err := New(Config{
@@ -526,8 +627,13 @@ func TestInjectedRandomness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "pushsim:" + base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)); token != want {
+	// The secret comes from the injected reader; the token is derived from
+	// it (the worked example in docs/push-protocol.md).
+	if want := "pushsim:rJf3semXExZuORdMMVPb_xCR4tfOq1JgIcNOiVcy75g"; token != want {
 		t.Errorf("push token %q, want %q", token, want)
+	}
+	if s, _ := d.store.Settings(); s.PushSecret != base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)) {
+		t.Errorf("push secret %q, want the injected bytes in base64url", s.PushSecret)
 	}
 	f, err := d.CreateFactor(context.Background(), EnrollParams{Identity: "rand-0001"})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pushsim/pushsim/device/keystore"
+	"github.com/pushsim/pushsim/device/pushclient"
 	"github.com/pushsim/pushsim/device/verifyclient"
 )
 
@@ -245,11 +246,26 @@ func (d *Device) UpdateFactor(ctx context.Context, factorSid, pushToken string) 
 // already registered with it (empty = platform none). Failures for some
 // factors do not stop the others; they are joined in the result, and a later
 // call retries them.
+//
+// The phone can receive pushes only for a token it derived from its own
+// secret (EnsurePushToken); any other token is registered as given, and the
+// next EnsurePushToken replaces it.
 func (d *Device) UpdatePushToken(ctx context.Context, token string) error {
-	err := d.store.UpdateSettings(func(s *keystore.Settings) { s.PushToken = token })
+	err := d.store.UpdateSettings(func(s *keystore.Settings) {
+		if s.PushSecret != "" && pushclient.RegistrationToken(s.PushSecret) != token {
+			// The secret would open a queue nobody sends to any more.
+			s.PushSecret = ""
+		}
+		s.PushToken = token
+	})
 	if err != nil {
 		return verifyclient.Wrap(verifyclient.CodeStorage, err)
 	}
+	return d.registerFactors(ctx, token)
+}
+
+// registerFactors updates every local factor not yet registered with token.
+func (d *Device) registerFactors(ctx context.Context, token string) error {
 	factors, err := d.GetAllFactors()
 	if err != nil {
 		return err
@@ -272,21 +288,53 @@ func (d *Device) UpdatePushToken(ctx context.Context, token string) error {
 
 // EnsurePushToken returns the phone's push registration token, creating one
 // if it has none, and makes sure every local factor is registered with it.
+// Like an FCM app instance, the phone keeps a secret and registers a token
+// derived from it, so the token Verify shows the account cannot be used to
+// receive the phone's pushes. A token from before secrets existed, or one
+// set through UpdatePushToken, is replaced: a token rotation, as after an
+// app reinstall.
 func (d *Device) EnsurePushToken(ctx context.Context) (string, error) {
-	token, err := d.PushToken()
-	if err != nil {
-		return "", err
-	}
-	if token == "" {
-		raw := make([]byte, 32)
-		if _, err := io.ReadFull(d.rand, raw); err != nil {
-			return "", verifyclient.Wrap(verifyclient.CodeInitialization, fmt.Errorf("push token randomness: %w", err))
+	reg, err := d.ensurePushRegistration(ctx)
+	return reg.token, err
+}
+
+// pushRegistration is a registered token and the secret the push socket
+// presents for it.
+type pushRegistration struct{ token, secret string }
+
+// ensurePushRegistration is EnsurePushToken, also returning the secret. The
+// token and secret are returned even when some factors could not be updated,
+// since the phone can receive pushes for the others.
+func (d *Device) ensurePushRegistration(ctx context.Context) (pushRegistration, error) {
+	var reg pushRegistration
+	var randErr error
+	// Read, made and saved under the store's lock: two concurrent calls
+	// making a secret each would leave one of them holding a secret for a
+	// token no longer registered.
+	err := d.store.UpdateSettings(func(s *keystore.Settings) {
+		if !ownsToken(*s) {
+			raw := make([]byte, 32)
+			if _, randErr = io.ReadFull(d.rand, raw); randErr != nil {
+				return
+			}
+			s.PushSecret = base64.RawURLEncoding.EncodeToString(raw)
+			s.PushToken = pushclient.RegistrationToken(s.PushSecret)
 		}
-		// Shaped like an FCM registration token and within Verify's 32–255
-		// character limit.
-		token = "pushsim:" + base64.RawURLEncoding.EncodeToString(raw)
+		reg = pushRegistration{token: s.PushToken, secret: s.PushSecret}
+	})
+	if randErr != nil {
+		return pushRegistration{}, verifyclient.Wrap(verifyclient.CodeInitialization, fmt.Errorf("push secret randomness: %w", randErr))
 	}
-	return token, d.UpdatePushToken(ctx, token)
+	if err != nil {
+		return pushRegistration{}, verifyclient.Wrap(verifyclient.CodeStorage, err)
+	}
+	return reg, d.registerFactors(ctx, reg.token)
+}
+
+// ownsToken reports whether s holds a token together with the secret it was
+// derived from.
+func ownsToken(s keystore.Settings) bool {
+	return s.PushSecret != "" && s.PushToken == pushclient.RegistrationToken(s.PushSecret)
 }
 
 // DeleteFactor deletes the factor on the server and then on the phone. A

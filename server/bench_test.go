@@ -39,7 +39,7 @@ func BenchmarkCreateToPhone(b *testing.B) {
 			b.Fatalf("verify %d: %d %s", i, status, body)
 		}
 		phones[i] = p
-		receivers[i], _ = h.connectPush(b, p.pushToken())
+		receivers[i], _ = h.connectPush(b, p.pushSecret())
 	}
 	latencies := make([]time.Duration, 0, b.N)
 	b.ResetTimer()

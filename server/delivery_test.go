@@ -25,11 +25,11 @@ type receiver struct {
 	seen chan pushclient.Message
 }
 
-func (h *harness) connectPush(t testing.TB, token string) (*receiver, context.CancelFunc) {
+func (h *harness) connectPush(t testing.TB, secret string) (*receiver, context.CancelFunc) {
 	t.Helper()
 	r := &receiver{seen: make(chan pushclient.Message, 100)}
 	c, err := pushclient.New(pushclient.Config{
-		URL: "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/push/connect", Token: token, Now: h.clock.Now,
+		URL: "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/push/connect", Secret: secret, Now: h.clock.Now,
 		Backoff:   pushclient.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
 		OnMessage: func(m pushclient.Message) { r.mu.Lock(); r.got = append(r.got, m); r.mu.Unlock(); r.seen <- m },
 	})
@@ -54,8 +54,10 @@ func (r *receiver) next(t testing.TB, within time.Duration) (pushclient.Message,
 	}
 }
 
-func (p *phone) pushToken() string {
-	return p.enrollForm("fcm").Get("Config.NotificationToken")
+// pushSecret is what the phone connects with; it registers the token derived
+// from it.
+func (p *phone) pushSecret() string {
+	return "fcm-registration-secret-" + strings.Repeat("x", 20) + p.identity
 }
 
 // TestOfflinePhoneGetsPushOnReconnect: a challenge created while the phone
@@ -66,7 +68,7 @@ func TestOfflinePhoneGetsPushOnReconnect(t *testing.T) {
 	_, p := setup(h, aliceID)
 
 	sid := h.challenge(p, url.Values{"Details.Message": {"Approve sign-in?"}})
-	r, _ := h.connectPush(t, p.pushToken())
+	r, _ := h.connectPush(t, p.pushSecret())
 	m, ok := r.next(t, 5*time.Second)
 	if !ok {
 		t.Fatal("no push after reconnect")
@@ -95,7 +97,7 @@ func TestExpiredPushNeverDelivered(t *testing.T) {
 	// Let the outbox hand it to the gateway, then pass the TTL while offline.
 	waitFor(t, func() bool { return countOutboxAttempted(t, h, "push") == 1 })
 	h.clock.Advance(2 * time.Minute)
-	r, _ := h.connectPush(t, p.pushToken())
+	r, _ := h.connectPush(t, p.pushSecret())
 	if m, ok := r.next(t, 500*time.Millisecond); ok {
 		t.Fatalf("expired push delivered: %v", m.Data)
 	}
@@ -128,7 +130,7 @@ func TestQueuedWorkSurvivesRestart(t *testing.T) {
 	h2 := newHarness(t, dir, clock)
 	h2.run()
 	p.h = h2
-	r, _ := h2.connectPush(t, p.pushToken())
+	r, _ := h2.connectPush(t, p.pushSecret())
 	seen := map[string]bool{}
 	for len(seen) < 2 {
 		m, ok := r.next(t, 5*time.Second)

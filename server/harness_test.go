@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushsim/pushsim/device/pushclient"
 	"github.com/pushsim/pushsim/device/sdkjose"
 	"github.com/pushsim/pushsim/server"
 	"github.com/pushsim/pushsim/server/servertest"
@@ -198,7 +199,7 @@ func (p *phone) enrollForm(platform string) url.Values {
 		"Config.NotificationPlatform": {platform},
 	}
 	if platform != "none" {
-		form.Set("Config.NotificationToken", "fcm-registration-token-"+strings.Repeat("x", 20)+p.identity)
+		form.Set("Config.NotificationToken", pushclient.RegistrationToken(p.pushSecret()))
 	}
 	return form
 }

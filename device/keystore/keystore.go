@@ -1,7 +1,7 @@
 // Package keystore owns what the simulated phone keeps on disk: one ECDSA
 // P-256 private key per factor, the local factor records that point at those
 // keys, and a few app settings (the clock correction learned from the server,
-// the push registration token, per-factor silent approval).
+// the push registration token and its secret, per-factor silent approval).
 //
 // Everything lives under one home directory, so deleting that directory is
 // "uninstalling the app": the keys and factors are gone locally while the
@@ -110,6 +110,11 @@ type Settings struct {
 	// PushToken is the registration token the phone gives the server as
 	// Config.NotificationToken; empty means no push (platform none).
 	PushToken string `json:"push_token,omitempty"`
+	// PushSecret is what the phone connects to the push service with; the
+	// token is derived from it (pushclient.RegistrationToken). Unlike the
+	// token, which the server shows to the account, it never leaves the
+	// phone otherwise. Empty when the token was not made from a secret here.
+	PushSecret string `json:"push_secret,omitempty"`
 	// SilentApproval lists the factor SIDs whose pushed challenges are
 	// approved without asking while the app is in the foreground.
 	SilentApproval []string `json:"silent_approval,omitempty"`

@@ -2,6 +2,10 @@
 // to the push service, hands each new message to the app once, acks every
 // message it receives, and reconnects with exponential backoff and jitter.
 //
+// The phone connects with a secret, never with the token it registered:
+// Verify shows that token to the account, so it only addresses the phone.
+// The app registers RegistrationToken(secret) and keeps the secret to itself.
+//
 // Pushes can be lost while the phone is away, so the app should poll for
 // pending challenges from Config.OnConnect, which runs after every
 // successful (re)connect. The wire format is described in
@@ -10,6 +14,8 @@ package pushclient
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,10 +45,13 @@ type Backoff struct {
 	Max time.Duration // default 30s
 }
 
-// Config describes one phone's receiver. URL, Token and OnMessage are required.
+// Config describes one phone's receiver. URL, Secret and OnMessage are required.
 type Config struct {
-	URL   string // ws:// or wss:// …/push/connect
-	Token string // the registration token, 32 to 255 printable characters
+	URL string // ws:// or wss:// …/push/connect
+	// Secret is the phone's registration secret, 32 to 255 printable
+	// characters: the client receives what is sent to
+	// RegistrationToken(Secret).
+	Secret string
 
 	// OnMessage gets each unexpired message once; the ack is sent after it
 	// returns. It runs on the reader, so it should return quickly.
@@ -75,7 +84,7 @@ const (
 	rememberedIDs = 1024
 )
 
-// Client receives pushes for one token. Run it once.
+// Client receives pushes for one registration. Run it once.
 type Client struct {
 	cfg       Config
 	recent    *recentIDs
@@ -88,8 +97,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		return nil, fmt.Errorf("pushclient: URL must be ws:// or wss:// with a host, got %q", cfg.URL)
 	}
-	if !validToken(cfg.Token) {
-		return nil, errors.New("pushclient: token must be 32 to 255 printable characters without spaces")
+	if !validSecret(cfg.Secret) {
+		return nil, errors.New("pushclient: secret must be 32 to 255 printable characters without spaces")
 	}
 	if cfg.OnMessage == nil {
 		return nil, errors.New("pushclient: OnMessage is required")
@@ -171,7 +180,7 @@ func (c *Client) backoff(n int) time.Duration {
 
 // session runs one connection and returns how long it was established.
 func (c *Client) session(ctx context.Context) (time.Duration, error) {
-	header := http.Header{"Authorization": {"Bearer " + c.cfg.Token}}
+	header := http.Header{"Authorization": {"Bearer " + c.cfg.Secret}}
 	ws, resp, err := c.cfg.Dialer.DialContext(ctx, c.cfg.URL, header)
 	if err != nil {
 		if resp != nil {
@@ -276,14 +285,27 @@ func (c *Client) ack(ws *websocket.Conn, id string) error {
 	return ws.WriteMessage(websocket.TextMessage, body)
 }
 
-func validToken(tok string) bool {
-	if len(tok) < 32 || len(tok) > 255 {
+// validSecret is the server's rule for a bearer: what an Authorization
+// header carries unchanged.
+func validSecret(s string) bool {
+	if len(s) < 32 || len(s) > 255 {
 		return false
 	}
-	for i := 0; i < len(tok); i++ {
-		if tok[i] < 0x21 || tok[i] > 0x7e {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
 			return false
 		}
 	}
 	return true
+}
+
+// RegistrationToken is the token to register with Verify
+// (Config.NotificationToken, platform fcm) for a phone that connects with
+// secret: "pushsim:" + unpadded base64url of SHA-256("pushsim push
+// registration v1" NUL secret), 51 characters. The server derives the same
+// token from the bearer and delivers what was sent to it; the rule is in
+// docs/push-protocol.md.
+func RegistrationToken(secret string) string {
+	sum := sha256.Sum256([]byte("pushsim push registration v1\x00" + secret))
+	return "pushsim:" + base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-var testToken = "fcm-token-" + strings.Repeat("x", 30)
+var testSecret = "fcm-secret-" + strings.Repeat("x", 30)
 
 // fakeServer is a scripted push service: each accepted socket is handed to
 // the test's script, which plays the server side.
@@ -141,16 +141,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	ok := Config{URL: "ws://127.0.0.1:1/push/connect", Token: testToken, OnMessage: func(Message) {}}
+	ok := Config{URL: "ws://127.0.0.1:1/push/connect", Secret: testSecret, OnMessage: func(Message) {}}
 	if _, err := New(ok); err != nil {
 		t.Fatalf("valid config: %v", err)
 	}
 	for name, mutate := range map[string]func(*Config){
-		"http scheme": func(c *Config) { c.URL = "http://127.0.0.1:1/push/connect" },
-		"no host":     func(c *Config) { c.URL = "ws:///push/connect" },
-		"short token": func(c *Config) { c.Token = "abc" },
-		"space token": func(c *Config) { c.Token = strings.Repeat("a", 20) + " " + strings.Repeat("a", 20) },
-		"no handler":  func(c *Config) { c.OnMessage = nil },
+		"http scheme":  func(c *Config) { c.URL = "http://127.0.0.1:1/push/connect" },
+		"no host":      func(c *Config) { c.URL = "ws:///push/connect" },
+		"short secret": func(c *Config) { c.Secret = "abc" },
+		"space secret": func(c *Config) { c.Secret = strings.Repeat("a", 20) + " " + strings.Repeat("a", 20) },
+		"no handler":   func(c *Config) { c.OnMessage = nil },
 	} {
 		c := ok
 		mutate(&c)
@@ -176,7 +176,7 @@ func TestAcksEveryMessageAfterHandlerAndDropsDuplicates(t *testing.T) {
 		acked <- acks
 	})
 	var shown shownLog
-	c, err := New(Config{URL: fs.url, Token: testToken, Backoff: fastBackoff(), OnMessage: func(m Message) {
+	c, err := New(Config{URL: fs.url, Secret: testSecret, Backoff: fastBackoff(), OnMessage: func(m Message) {
 		// Slow enough that an ack sent before the handler returns would be
 		// read while the count is still low.
 		time.Sleep(10 * time.Millisecond)
@@ -200,7 +200,7 @@ func TestAcksEveryMessageAfterHandlerAndDropsDuplicates(t *testing.T) {
 	if got := shown.get(); !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("shown %v, want [a b]", got)
 	}
-	if got := <-fs.authHdr; got != "Bearer "+testToken {
+	if got := <-fs.authHdr; got != "Bearer "+testSecret {
 		t.Fatalf("Authorization %q", got)
 	}
 }
@@ -217,7 +217,7 @@ func TestSkipsExpiredMessagesButAcksThem(t *testing.T) {
 	})
 	var mu sync.Mutex
 	var got []Message
-	c, _ := New(Config{URL: fs.url, Token: testToken, Backoff: fastBackoff(), Now: func() time.Time { return now },
+	c, _ := New(Config{URL: fs.url, Secret: testSecret, Backoff: fastBackoff(), Now: func() time.Time { return now },
 		OnMessage: func(m Message) {
 			mu.Lock()
 			got = append(got, m)
@@ -248,7 +248,7 @@ func TestMalformedFramesIgnored(t *testing.T) {
 		acked <- readAcks(ws, 1)
 	})
 	var shown shownLog
-	c, _ := New(Config{URL: fs.url, Token: testToken, Backoff: fastBackoff(), OnMessage: shown.add})
+	c, _ := New(Config{URL: fs.url, Secret: testSecret, Backoff: fastBackoff(), OnMessage: shown.add})
 	runClient(t, c)
 	if acks := <-acked; !slices.Equal(acks, []string{"ok"}) {
 		t.Fatalf("acks %v", acks)
@@ -278,7 +278,7 @@ func TestReconnectsCallsOnConnectAndRemembersIDs(t *testing.T) {
 	})
 	var shown shownLog
 	var connects, disconnects atomic.Int32
-	c, _ := New(Config{URL: fs.url, Token: testToken, Backoff: fastBackoff(), OnMessage: shown.add,
+	c, _ := New(Config{URL: fs.url, Secret: testSecret, Backoff: fastBackoff(), OnMessage: shown.add,
 		OnConnect:    func() { connects.Add(1) },
 		OnDisconnect: func(error) { disconnects.Add(1) },
 		Rand:         rand.New(rand.NewPCG(1, 2)),
@@ -304,7 +304,7 @@ func TestKeepsRetryingRefusedConnections(t *testing.T) {
 	fs := newFakeServer(t, func(int, *websocket.Conn) {})
 	fs.refuse.Store(true)
 	var connects atomic.Int32
-	c, _ := New(Config{URL: fs.url, Token: testToken, Backoff: fastBackoff(), OnMessage: func(Message) {},
+	c, _ := New(Config{URL: fs.url, Secret: testSecret, Backoff: fastBackoff(), OnMessage: func(Message) {},
 		OnConnect: func() { connects.Add(1) }})
 	stop := runClient(t, c)
 	waitFor(t, "several attempts", func() bool { return fs.dials.Load() >= 4 })
@@ -329,7 +329,7 @@ func TestStopClosesNormallyAndLeavesNoGoroutines(t *testing.T) {
 			closed <- -1
 		}
 	})
-	c, _ := New(Config{URL: fs.url, Token: testToken, OnMessage: func(Message) {}})
+	c, _ := New(Config{URL: fs.url, Secret: testSecret, OnMessage: func(Message) {}})
 	stop := runClient(t, c)
 	waitFor(t, "connection", c.Connected)
 	stop()
@@ -359,7 +359,7 @@ func TestRepliesToPingsAndTimesOutSilentServer(t *testing.T) {
 		readAcks(ws, 1)
 	})
 	var connects atomic.Int32
-	c, _ := New(Config{URL: fs.url, Token: testToken, Backoff: fastBackoff(), OnMessage: func(Message) {},
+	c, _ := New(Config{URL: fs.url, Secret: testSecret, Backoff: fastBackoff(), OnMessage: func(Message) {},
 		ReadTimeout: 100 * time.Millisecond, OnConnect: func() { connects.Add(1) }})
 	runClient(t, c)
 	select {
@@ -375,7 +375,7 @@ func TestRepliesToPingsAndTimesOutSilentServer(t *testing.T) {
 }
 
 func TestBackoffDoublesWithinJitterAndCaps(t *testing.T) {
-	c, _ := New(Config{URL: "ws://x/push/connect", Token: testToken, OnMessage: func(Message) {},
+	c, _ := New(Config{URL: "ws://x/push/connect", Secret: testSecret, OnMessage: func(Message) {},
 		Backoff: Backoff{Min: time.Second, Max: 30 * time.Second}, Rand: rand.New(rand.NewPCG(7, 7))})
 	for n, full := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 5: 16 * time.Second, 6: 30 * time.Second, 50: 30 * time.Second} {
 		seen := map[time.Duration]bool{}
@@ -420,7 +420,7 @@ func TestAckFrameBytes(t *testing.T) {
 		_, b, _ := ws.ReadMessage()
 		got <- string(b)
 	})
-	c, _ := New(Config{URL: fs.url, Token: testToken, OnMessage: func(Message) {}})
+	c, _ := New(Config{URL: fs.url, Secret: testSecret, OnMessage: func(Message) {}})
 	runClient(t, c)
 	if b := <-got; b != `{"ack":"m\"1"}` {
 		t.Fatalf("ack frame %s", b)

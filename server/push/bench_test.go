@@ -33,7 +33,7 @@ func connectPhones(b *testing.B, tg *testGateway, n int) []chan time.Time {
 	for i := range n {
 		ch := make(chan time.Time, 16)
 		got[i] = ch
-		startPhone(b, tg.url, tokenFor(i), phoneOptions{
+		startPhone(b, tg.url, secretFor(i), phoneOptions{
 			seed:  uint64(i),
 			onMsg: func(pushclient.Message) { ch <- time.Now() },
 		})
@@ -200,7 +200,7 @@ func TestIdleClientsHelper(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("PUSHSIM_IDLE_COUNT"))
 	var conns []io.Closer
 	for i := range n {
-		ws, resp, err := dialRaw(url, tokenFor(i), http.Header{})
+		ws, resp, err := dialRaw(url, secretFor(i), http.Header{})
 		if err != nil {
 			status := ""
 			if resp != nil {

@@ -27,7 +27,7 @@ func TestChaosEveryMessageShownExactlyOnce(t *testing.T) {
 	shown := map[string][]int{} // message id -> phones that showed it
 	ps := make([]*phone, phones)
 	for i := range ps {
-		ps[i] = startPhone(t, tg.url, tokenFor(i), phoneOptions{
+		ps[i] = startPhone(t, tg.url, secretFor(i), phoneOptions{
 			seed: uint64(i),
 			onMsg: func(m pushclient.Message) {
 				mu.Lock()

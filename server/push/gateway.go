@@ -91,7 +91,7 @@ type Gateway struct {
 	upgrader websocket.Upgrader
 
 	mu      sync.Mutex
-	conns   map[string]*conn // by token
+	conns   map[string]*conn // by token (derived from the phone's secret)
 	perAddr map[string]int
 	queue   *queues
 	nextID  uint64
@@ -145,16 +145,23 @@ func sameOrigin(r *http.Request) bool {
 	return strings.EqualFold(u.Host, r.Host)
 }
 
-// ServeHTTP authenticates the phone by its registration token and, within
-// the per-address cap, upgrades to a websocket served by two goroutines, a
-// reader and a writer, until the socket ends.
+// ServeHTTP takes the phone's registration secret from its bearer and,
+// within the per-address cap, upgrades to a websocket served by two
+// goroutines, a reader and a writer, until the socket ends. The socket
+// receives the pushes for the token derived from the secret, whatever it
+// is: nothing tells a wrong secret from a phone with no pushes yet, so there
+// is nothing to refuse, and someone presenting a factor's public token gets
+// the empty queue of a token nobody registered.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	token, ok := bearerToken(r)
+	secret, ok := bearerSecret(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pushsim"`)
-		http.Error(w, "missing or malformed registration token", http.StatusUnauthorized)
+		http.Error(w, "missing or malformed registration secret", http.StatusUnauthorized)
 		return
 	}
+	// Only the derived token is kept: it keys the queue, and logs may show
+	// a prefix of it; the secret goes no further than this line.
+	token := RegistrationToken(secret)
 	addr := remoteHost(r)
 	if status := g.admit(addr); status != 0 {
 		if status == http.StatusTooManyRequests {
@@ -378,14 +385,15 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 }
 
-// bearerToken extracts a well-formed registration token from
-// "Authorization: Bearer <token>".
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !ValidToken(token) {
+// bearerSecret extracts a well-formed registration secret from
+// "Authorization: Bearer <secret>". Secrets have the shape of tokens (32 to
+// 255 printable characters), which is what a header carries unchanged.
+func bearerSecret(r *http.Request) (string, bool) {
+	scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !ValidToken(secret) {
 		return "", false
 	}
-	return token, true
+	return secret, true
 }
 
 func remoteHost(r *http.Request) string {
@@ -397,10 +405,17 @@ func remoteHost(r *http.Request) string {
 }
 
 // redact keeps logs useful for telling phones apart without writing out
-// tokens, which let anyone holding one receive that phone's pushes.
+// whole tokens. A token does not open a socket, but it is the factor's
+// notification_token, and logs are read by more people than the account.
+// The prefix every derived token shares tells phones nothing, so it does not
+// count towards what is kept.
 func redact(token string) string {
-	if len(token) <= 8 {
+	keep := 8
+	if strings.HasPrefix(token, tokenPrefix) {
+		keep += len(tokenPrefix)
+	}
+	if len(token) <= keep {
 		return "…"
 	}
-	return token[:8] + "…"
+	return token[:keep] + "…"
 }

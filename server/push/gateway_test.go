@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -24,12 +25,12 @@ func challengeData(sid string) map[string]string {
 	}
 }
 
-func TestRejectsMalformedTokenBeforeUpgrade(t *testing.T) {
+func TestRejectsMalformedBearerBeforeUpgrade(t *testing.T) {
 	tg := startGateway(t, Config{})
 	cases := map[string]string{
 		"no header":      "",
-		"basic scheme":   "Basic " + tokenFor(1),
-		"no scheme":      tokenFor(1),
+		"basic scheme":   "Basic " + secretFor(1),
+		"no scheme":      secretFor(1),
 		"too short":      "Bearer " + strings.Repeat("a", 31),
 		"too long":       "Bearer " + strings.Repeat("a", 256),
 		"space inside":   "Bearer " + strings.Repeat("a", 20) + " " + strings.Repeat("b", 20),
@@ -84,7 +85,7 @@ func TestSendRejectsUndeliverableMessages(t *testing.T) {
 func TestOfflinePhoneReceivesOnReconnectInOrder(t *testing.T) {
 	clock := newFakeClock()
 	tg := startGateway(t, Config{Now: clock.Now})
-	tok := tokenFor(1)
+	sec, tok := secretFor(1), tokenFor(1)
 	for _, id := range []string{"m1", "m2", "m3"} {
 		if err := tg.Send(Message{ID: id, Token: tok, Data: challengeData("YC" + id), ExpiresAt: clock.Now().Add(5 * time.Minute)}); err != nil {
 			t.Fatal(err)
@@ -94,7 +95,7 @@ func TestOfflinePhoneReceivesOnReconnectInOrder(t *testing.T) {
 		t.Fatalf("queued %d, want 3", q)
 	}
 
-	p := startPhone(t, tg.url, tok, phoneOptions{now: clock.Now})
+	p := startPhone(t, tg.url, sec, phoneOptions{now: clock.Now})
 	waitFor(t, "all acks", func() bool { return tg.outs.totalAcks() == 3 })
 	if got := p.shownIDs(); !slices.Equal(got, []string{"m1", "m2", "m3"}) {
 		t.Fatalf("shown %v", got)
@@ -116,14 +117,14 @@ func TestOfflinePhoneReceivesOnReconnectInOrder(t *testing.T) {
 func TestQueuedMessageNeverDeliveredAfterExpiry(t *testing.T) {
 	clock := newFakeClock()
 	tg := startGateway(t, Config{Now: clock.Now})
-	tok := tokenFor(1)
+	sec, tok := secretFor(1), tokenFor(1)
 	tg.Send(Message{ID: "stale", Token: tok, ExpiresAt: clock.Now().Add(time.Minute)})
 	// Queued after the stale one, so it would arrive second if the stale one
 	// were delivered at all.
 	tg.Send(Message{ID: "live", Token: tok, ExpiresAt: clock.Now().Add(5 * time.Minute)})
 	clock.Advance(time.Minute)
 
-	ws := mustDial(t, tg.url, tok)
+	ws := mustDial(t, tg.url, sec)
 	if m := readFrame(t, ws); m.ID != "live" {
 		t.Fatalf("first frame %q, want live", m.ID)
 	}
@@ -135,11 +136,11 @@ func TestQueuedMessageNeverDeliveredAfterExpiry(t *testing.T) {
 func TestUnackedMessageNotRedeliveredAfterExpiry(t *testing.T) {
 	clock := newFakeClock()
 	tg := startGateway(t, Config{Now: clock.Now})
-	tok := tokenFor(1)
+	sec, tok := secretFor(1), tokenFor(1)
 	tg.Send(Message{ID: "m1", Token: tok, ExpiresAt: clock.Now().Add(time.Minute)})
 	tg.Send(Message{ID: "sentinel", Token: tok, ExpiresAt: clock.Now().Add(5 * time.Minute)})
 
-	ws := mustDial(t, tg.url, tok)
+	ws := mustDial(t, tg.url, sec)
 	for _, want := range []string{"m1", "sentinel"} {
 		if m := readFrame(t, ws); m.ID != want {
 			t.Fatalf("got %q, want %q", m.ID, want)
@@ -149,7 +150,7 @@ func TestUnackedMessageNotRedeliveredAfterExpiry(t *testing.T) {
 	waitFor(t, "disconnect", func() bool { return tg.Stats().Connected == 0 })
 
 	clock.Advance(2 * time.Minute)
-	ws = mustDial(t, tg.url, tok)
+	ws = mustDial(t, tg.url, sec)
 	if m := readFrame(t, ws); m.ID != "sentinel" {
 		t.Fatalf("redelivered %q after its expiry", m.ID)
 	}
@@ -160,15 +161,15 @@ func TestUnackedMessageNotRedeliveredAfterExpiry(t *testing.T) {
 
 func TestUnackedMessageRedeliveredOnReconnect(t *testing.T) {
 	tg := startGateway(t, Config{})
-	tok := tokenFor(1)
+	sec, tok := secretFor(1), tokenFor(1)
 	tg.Send(Message{ID: "m1", Token: tok, ExpiresAt: time.Now().Add(time.Minute)})
 
-	ws := mustDial(t, tg.url, tok)
+	ws := mustDial(t, tg.url, sec)
 	readFrame(t, ws)
 	ws.Close()
 	waitFor(t, "disconnect", func() bool { return tg.Stats().Connected == 0 })
 
-	ws = mustDial(t, tg.url, tok)
+	ws = mustDial(t, tg.url, sec)
 	if m := readFrame(t, ws); m.ID != "m1" {
 		t.Fatalf("got %q, want m1 again", m.ID)
 	}
@@ -181,7 +182,7 @@ func TestUnackedMessageRedeliveredOnReconnect(t *testing.T) {
 
 func TestNowOnly(t *testing.T) {
 	tg := startGateway(t, Config{})
-	tok := tokenFor(1)
+	sec, tok := secretFor(1), tokenFor(1)
 	exp := time.Now().Add(time.Minute)
 
 	t.Run("dropped when offline", func(t *testing.T) {
@@ -195,7 +196,7 @@ func TestNowOnly(t *testing.T) {
 	})
 
 	t.Run("delivered when online, not redelivered after the socket is lost", func(t *testing.T) {
-		ws := mustDial(t, tg.url, tok)
+		ws := mustDial(t, tg.url, sec)
 		waitFor(t, "connect", func() bool { return tg.Stats().Connected == 1 })
 		tg.Send(Message{ID: "now", Token: tok, ExpiresAt: exp, NowOnly: true})
 		if m := readFrame(t, ws); m.ID != "now" {
@@ -208,7 +209,7 @@ func TestNowOnly(t *testing.T) {
 		}
 
 		tg.Send(Message{ID: "sentinel", Token: tok, ExpiresAt: exp})
-		ws = mustDial(t, tg.url, tok)
+		ws = mustDial(t, tg.url, sec)
 		if m := readFrame(t, ws); m.ID != "sentinel" {
 			t.Fatalf("got %q after reconnect", m.ID)
 		}
@@ -217,14 +218,14 @@ func TestNowOnly(t *testing.T) {
 
 func TestDuplicateSendIsOneQueueEntry(t *testing.T) {
 	tg := startGateway(t, Config{})
-	tok := tokenFor(1)
+	sec, tok := secretFor(1), tokenFor(1)
 	exp := time.Now().Add(time.Minute)
 	tg.Send(Message{ID: "m1", Token: tok, ExpiresAt: exp})
 	tg.Send(Message{ID: "m1", Token: tok, ExpiresAt: exp})
 	if q := tg.Stats().Queued; q != 1 {
 		t.Fatalf("queued %d, want 1", q)
 	}
-	ws := mustDial(t, tg.url, tok)
+	ws := mustDial(t, tg.url, sec)
 	readFrame(t, ws)
 	tg.Send(Message{ID: "m1", Token: tok, ExpiresAt: exp}) // still unacked
 	tg.Send(Message{ID: "m2", Token: tok, ExpiresAt: exp})
@@ -235,9 +236,9 @@ func TestDuplicateSendIsOneQueueEntry(t *testing.T) {
 
 func TestRedeliveryBeforeAckIsShownOnce(t *testing.T) {
 	tg := startGateway(t, Config{})
-	tok := tokenFor(1)
+	sec, tok := secretFor(1), tokenFor(1)
 	killed := false
-	p := startPhone(t, tg.url, tok, phoneOptions{onMsg: func(pushclient.Message) {
+	p := startPhone(t, tg.url, sec, phoneOptions{onMsg: func(pushclient.Message) {
 		// The socket dies while the app is still handling the push, so the
 		// ack never reaches the gateway and the push comes again.
 		if !killed {
@@ -264,11 +265,11 @@ func TestRedeliveryBeforeAckIsShownOnce(t *testing.T) {
 
 func TestNewConnectionReplacesOld(t *testing.T) {
 	tg := startGateway(t, Config{})
-	tok := tokenFor(1)
-	old := mustDial(t, tg.url, tok)
+	sec, tok := secretFor(1), tokenFor(1)
+	old := mustDial(t, tg.url, sec)
 	waitFor(t, "first connection", func() bool { return tg.connID(tok) != 0 })
 	first := tg.connID(tok)
-	fresh := mustDial(t, tg.url, tok)
+	fresh := mustDial(t, tg.url, sec)
 	if code := closeCode(t, old); code != CloseReplaced {
 		t.Fatalf("old socket closed with %d, want %d", code, CloseReplaced)
 	}
@@ -282,12 +283,73 @@ func TestNewConnectionReplacesOld(t *testing.T) {
 	}
 }
 
+// TestPublicTokenAsBearerReachesNothing: Verify shows a factor's token to
+// the account, so presenting it must neither take the phone's place nor
+// receive its pushes. It opens the queue of the token derived from it, which
+// nobody sends to.
+func TestPublicTokenAsBearerReachesNothing(t *testing.T) {
+	tg := startGateway(t, Config{})
+	sec, tok := secretFor(1), tokenFor(1)
+	real := mustDial(t, tg.url, sec)
+	waitFor(t, "phone connected", func() bool { return tg.connID(tok) != 0 })
+	phoneConn := tg.connID(tok)
+
+	intruder := mustDial(t, tg.url, tok)
+	intruderKey := RegistrationToken(tok)
+	waitFor(t, "intruder connected", func() bool { return tg.connID(intruderKey) != 0 })
+
+	exp := time.Now().Add(time.Minute)
+	tg.Send(Message{ID: "m1", Token: tok, Data: challengeData("YC1"), ExpiresAt: exp})
+	if m := readFrame(t, real); m.ID != "m1" {
+		t.Fatalf("phone got %q, want m1", m.ID)
+	}
+	sendAck(t, real, "m1")
+	waitFor(t, "ack", func() bool { return tg.outs.ackCount("m1") == 1 })
+
+	// Anything queued for the intruder's socket is written in order, so m1,
+	// had it been routed there, would come before this probe.
+	tg.Send(Message{ID: "probe", Token: intruderKey, ExpiresAt: exp})
+	if m := readFrame(t, intruder); m.ID != "probe" {
+		t.Fatalf("intruder's first frame is %q, want the probe", m.ID)
+	}
+	// The phone's socket is still the registered one and still delivers; a
+	// 4000 close would have ended it before m2.
+	if id := tg.connID(tok); id != phoneConn {
+		t.Fatalf("phone's connection %d replaced by %d", phoneConn, id)
+	}
+	tg.Send(Message{ID: "m2", Token: tok, ExpiresAt: exp})
+	if m := readFrame(t, real); m.ID != "m2" {
+		t.Fatalf("phone got %q, want m2", m.ID)
+	}
+	if c := tg.Stats().Connected; c != 2 {
+		t.Fatalf("connected %d, want the phone and the intruder", c)
+	}
+}
+
+func TestLogsNeverCarryTheSecret(t *testing.T) {
+	var logs lockedBuffer
+	tg := startGateway(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	sec, tok := secretFor(1), tokenFor(1)
+	ws := mustDial(t, tg.url, sec)
+	tg.Send(Message{ID: "m1", Token: tok, ExpiresAt: time.Now().Add(time.Minute)})
+	readFrame(t, ws) // unacked, so the disconnect below has work to log
+	ws.Close()
+	waitFor(t, "disconnect logged", func() bool { return strings.Contains(logs.String(), "phone disconnected") })
+	out := logs.String()
+	if strings.Contains(out, sec) || strings.Contains(out, tok) {
+		t.Fatalf("logs carry the secret or the whole token:\n%s", out)
+	}
+	if !strings.Contains(out, redact(tok)) {
+		t.Fatalf("logs do not name the phone by its redacted token:\n%s", out)
+	}
+}
+
 func TestCrossOriginUpgradeRefused(t *testing.T) {
 	tg := startGateway(t, Config{})
 	host := strings.TrimPrefix(tg.srv.URL, "http://")
 
 	h := http.Header{"Origin": {"https://evil.example"}}
-	ws, resp, err := dialRaw(tg.url, tokenFor(1), h)
+	ws, resp, err := dialRaw(tg.url, secretFor(1), h)
 	if err == nil {
 		ws.Close()
 		t.Fatal("cross-origin upgrade accepted")
@@ -297,12 +359,12 @@ func TestCrossOriginUpgradeRefused(t *testing.T) {
 	}
 
 	h = http.Header{"Origin": {"http://" + host}}
-	ws, _, err = dialRaw(tg.url, tokenFor(2), h)
+	ws, _, err = dialRaw(tg.url, secretFor(2), h)
 	if err != nil {
 		t.Fatalf("same-origin upgrade refused: %v", err)
 	}
 	ws.Close()
-	ws, _, err = dialRaw(tg.url, tokenFor(3), nil)
+	ws, _, err = dialRaw(tg.url, secretFor(3), nil)
 	if err != nil {
 		t.Fatalf("upgrade without Origin refused: %v", err)
 	}
@@ -311,7 +373,7 @@ func TestCrossOriginUpgradeRefused(t *testing.T) {
 
 func TestOversizeFrameCloses1009(t *testing.T) {
 	tg := startGateway(t, Config{})
-	ws := mustDial(t, tg.url, tokenFor(1))
+	ws := mustDial(t, tg.url, secretFor(1))
 	big := `{"ack":"` + strings.Repeat("x", MaxFrameSize) + `"}`
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(big)); err != nil {
 		t.Fatal(err)
@@ -337,7 +399,7 @@ func TestFramesOtherThanAcksClose(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ws := mustDial(t, tg.url, tokenFor(i))
+			ws := mustDial(t, tg.url, secretFor(i))
 			ws.WriteMessage(c.kind, []byte(c.body))
 			if code := closeCode(t, ws); code != c.code {
 				t.Fatalf("close code %d, want %d", code, c.code)
@@ -345,8 +407,8 @@ func TestFramesOtherThanAcksClose(t *testing.T) {
 		})
 	}
 	// An ack for an unknown id is harmless and keeps the socket.
-	tok := tokenFor(99)
-	ws := mustDial(t, tg.url, tok)
+	sec, tok := secretFor(99), tokenFor(99)
+	ws := mustDial(t, tg.url, sec)
 	sendAck(t, ws, "never-sent")
 	tg.Send(Message{ID: "m1", Token: tok, ExpiresAt: time.Now().Add(time.Minute)})
 	if m := readFrame(t, ws); m.ID != "m1" {
@@ -356,10 +418,10 @@ func TestFramesOtherThanAcksClose(t *testing.T) {
 
 func TestPerAddressConnectionCap(t *testing.T) {
 	tg := startGateway(t, Config{MaxConnsPerAddr: 2})
-	first := mustDial(t, tg.url, tokenFor(1))
-	mustDial(t, tg.url, tokenFor(2))
+	first := mustDial(t, tg.url, secretFor(1))
+	mustDial(t, tg.url, secretFor(2))
 
-	ws, resp, err := dialRaw(tg.url, tokenFor(3), nil)
+	ws, resp, err := dialRaw(tg.url, secretFor(3), nil)
 	if err == nil {
 		ws.Close()
 		t.Fatal("third connection from one address accepted")
@@ -374,15 +436,15 @@ func TestPerAddressConnectionCap(t *testing.T) {
 		defer tg.mu.Unlock()
 		return tg.perAddr["127.0.0.1"] == 1
 	})
-	mustDial(t, tg.url, tokenFor(3))
+	mustDial(t, tg.url, secretFor(3))
 }
 
 func TestDeadPhoneIsDisconnectedAndLiveOneKept(t *testing.T) {
 	const pongWait = 1500 * time.Millisecond
 	tg := startGateway(t, Config{PingInterval: 50 * time.Millisecond, PongWait: pongWait})
-	live := startPhone(t, tg.url, tokenFor(1), phoneOptions{})
+	live := startPhone(t, tg.url, secretFor(1), phoneOptions{})
 	// A socket nobody reads never answers pings.
-	mustDial(t, tg.url, tokenFor(2))
+	mustDial(t, tg.url, secretFor(2))
 	waitFor(t, "both connected", func() bool { return tg.Stats().Connected == 2 })
 	start := time.Now()
 	waitFor(t, "silent phone dropped", func() bool { return tg.connID(tokenFor(2)) == 0 })
@@ -415,7 +477,7 @@ func TestShutdownClosesWith1001AndReleasesGoroutines(t *testing.T) {
 	const n = 5
 	codes := make(chan int, n)
 	for i := range n {
-		ws, _, err := dialRaw(url, tokenFor(i), nil)
+		ws, _, err := dialRaw(url, secretFor(i), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -439,7 +501,7 @@ func TestShutdownClosesWith1001AndReleasesGoroutines(t *testing.T) {
 	if err := g.Send(Message{ID: "m1", Token: tokenFor(1), ExpiresAt: time.Now().Add(time.Minute)}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Send after shutdown: %v", err)
 	}
-	_, resp, err := dialRaw(url, tokenFor(1), nil)
+	_, resp, err := dialRaw(url, secretFor(1), nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("connect after shutdown: %v %v", err, resp)
 	}
@@ -454,7 +516,7 @@ func TestGoroutinesPerConnectionAndBaseline(t *testing.T) {
 	const n = 20
 	phones := make([]*phone, n)
 	for i := range phones {
-		phones[i] = startPhone(t, tg.url, tokenFor(i), phoneOptions{seed: uint64(i)})
+		phones[i] = startPhone(t, tg.url, secretFor(i), phoneOptions{seed: uint64(i)})
 	}
 	waitFor(t, "connections", func() bool { return tg.Stats().Connected == n })
 	for i := range n {
@@ -479,7 +541,7 @@ func TestShutdownCutsSocketsThatIgnoreTheClose(t *testing.T) {
 	srv := httptest.NewServer(g)
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	// Never read, so the closing handshake is never answered.
-	ws, _, err := dialRaw(url, tokenFor(1), nil)
+	ws, _, err := dialRaw(url, secretFor(1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

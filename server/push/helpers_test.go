@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -81,6 +82,24 @@ func (o *outcomes) dropsOf(id string) []DropReason {
 	return append([]DropReason(nil), o.drops[id]...)
 }
 
+// lockedBuffer collects log output written from many goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // testGateway is a gateway served on loopback.
 type testGateway struct {
 	*Gateway
@@ -143,24 +162,30 @@ func (tg *testGateway) connID(token string) uint64 {
 	return 0
 }
 
-func tokenFor(i int) string {
-	return fmt.Sprintf("fcm-token-%04d-%s", i, strings.Repeat("x", 24))
+// secretFor is phone i's registration secret, what it connects with.
+func secretFor(i int) string {
+	return fmt.Sprintf("fcm-secret-%04d-%s", i, strings.Repeat("x", 24))
 }
 
-func dialRaw(url, token string, header http.Header) (*websocket.Conn, *http.Response, error) {
+// tokenFor is phone i's registration token, what messages are sent to.
+func tokenFor(i int) string {
+	return RegistrationToken(secretFor(i))
+}
+
+func dialRaw(url, secret string, header http.Header) (*websocket.Conn, *http.Response, error) {
 	if header == nil {
 		header = http.Header{}
 	}
-	if token != "" {
-		header.Set("Authorization", "Bearer "+token)
+	if secret != "" {
+		header.Set("Authorization", "Bearer "+secret)
 	}
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	return d.Dial(url, header)
 }
 
-func mustDial(t testing.TB, url, token string) *websocket.Conn {
+func mustDial(t testing.TB, url, secret string) *websocket.Conn {
 	t.Helper()
-	ws, resp, err := dialRaw(url, token, nil)
+	ws, resp, err := dialRaw(url, secret, nil)
 	if err != nil {
 		status := ""
 		if resp != nil {

@@ -28,12 +28,12 @@ type phoneOptions struct {
 	onMsg func(pushclient.Message) // runs before the message is recorded
 }
 
-func startPhone(t testing.TB, url, token string, opt phoneOptions) *phone {
+func startPhone(t testing.TB, url, secret string, opt phoneOptions) *phone {
 	t.Helper()
 	p := &phone{done: make(chan error, 1)}
 	c, err := pushclient.New(pushclient.Config{
-		URL:   url,
-		Token: token,
+		URL:    url,
+		Secret: secret,
 		OnMessage: func(m pushclient.Message) {
 			if opt.onMsg != nil {
 				opt.onMsg(m)
