@@ -34,12 +34,8 @@ type console struct {
 	events     []webhookEvent
 	loaded     bool
 
-	// signIns groups the challenges one sign-in sent to several phones,
-	// so that once one is answered the others can be withdrawn.
-	signIns     map[string]int
-	lastSignIn  int
-	withdrawing map[string]bool
-	resends     map[string]int // pushes sent again, by challenge
+	resends   map[string]int  // pushes sent again, by challenge
+	withdrawn map[string]bool // challenges seen withdrawn by the backend
 
 	list     listView
 	selected string // the challenge under the cursor, kept as others arrive
@@ -80,7 +76,7 @@ func newConsole(ctx context.Context, client *backendClient, user, serverURL stri
 	c := &console{
 		client: client, styles: st, keys: keys, clock: clock, ctx: ctx,
 		user: user, serverURL: serverURL,
-		signIns: map[string]int{}, withdrawing: map[string]bool{}, resends: map[string]int{},
+		resends: map[string]int{}, withdrawn: map[string]bool{},
 		list:    listView{rowHeight: 2},
 		spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 	}
@@ -142,12 +138,7 @@ func (c *console) Update(msg tea.Msg) tea.Cmd {
 		}
 		return c.refresh()
 	case withdrawnMsg:
-		if msg.err != nil {
-			c.fail("Could not withdraw the other phones' challenges", msg.err)
-		} else {
-			c.succeed("Answered on one phone: withdrew "+plural(len(msg.challengeSids), "challenge"), "expired with responded_reason not_needed")
-		}
-		return c.refresh()
+		c.succeed("Answered on one phone: the backend withdrew "+plural(len(msg.challengeSids), "challenge"), "expired with responded_reason not_needed")
 	}
 	return nil
 }

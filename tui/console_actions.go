@@ -5,14 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
+	"net/http"
 	"net/url"
 
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/pushsim/pushsim/device/verifyclient"
-
-	"github.com/pushsim/pushsim/device"
 )
 
 // signInKind is which of the console's sign-ins to make.
@@ -38,28 +34,29 @@ var (
 	attackerSignIn = signInContext{"Unknown (VPN exit node)", "198.51.100.23", "Chrome 139 on Windows"}
 )
 
-// errNoVerifiedPhone is why a sign-in cannot start before enrolment.
-var errNoVerifiedPhone = errors.New("no verified phone for this user yet: wait for the phone to enroll")
-
 // signInForm is the create-challenge request of a login page: the message
-// and the context fields (location, IP, browser, time) the phone shows.
+// and the context fields (location, IP, browser, time) the phone shows. It
+// names no factor, so the sample backend challenges every verified phone
+// of the user and withdraws the others once one answers.
 func (c *console) signInForm(kind signInKind) url.Values {
 	who := userSignIn
 	if kind == signInBombing {
 		who = attackerSignIn
 	}
-	return url.Values{
-		"identity": {c.user},
-		"message":  {"Sign in to Acme?"},
-		"Location": {who.location},
-		"IP":       {who.ip},
-		"Browser":  {who.browser},
-		"Time":     {c.clock().UTC().Format("2006-01-02 15:04:05 UTC")},
+	details, _ := json.Marshal([]map[string]string{
+		{"label": "Location", "value": who.location},
+		{"label": "IP", "value": who.ip},
+		{"label": "Browser", "value": who.browser},
+		{"label": "Time", "value": c.clock().UTC().Format("2006-01-02 15:04:05 UTC")},
+	})
+	form := url.Values{"identity": {c.user}, "message": {"Sign in to Acme?"}, "details": {string(details)}}
+	if kind == signInNumberMatch {
+		form.Set("numberMatch", "true")
 	}
+	return form
 }
 
-// startSignIn challenges every verified phone of the user, once, or
-// bombingAttempts times in a burst.
+// startSignIn signs the user in once, or bombingAttempts times in a burst.
 func (c *console) startSignIn(kind signInKind) tea.Cmd {
 	labels := map[signInKind]string{signInPlain: "Signing in…", signInNumberMatch: "Signing in…", signInBombing: "Bombing…"}
 	spin, ok := c.begin(labels[kind])
@@ -70,63 +67,30 @@ func (c *console) startSignIn(kind signInKind) tea.Cmd {
 	if kind == signInBombing {
 		attempts = bombingAttempts
 	}
-	client, user, form, parent := c.client, c.user, c.signInForm(kind), c.ctx
+	client, form, parent := c.client, c.signInForm(kind), c.ctx
 	return tea.Batch(spin, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, requestTimeout)
 		defer cancel()
-		factors, err := client.listFactors(ctx, user, false)
-		if err != nil {
-			return signedInMsg{kind: kind, err: err}
-		}
-		var phones []string
-		for _, f := range factors {
-			if f.Status == verifyclient.FactorVerified {
-				phones = append(phones, f.Sid)
-			}
-		}
-		if len(phones) == 0 {
-			return signedInMsg{kind: kind, err: errNoVerifiedPhone}
-		}
-		msg := signedInMsg{kind: kind}
+		msg := signedInMsg{kind: kind, tries: attempts}
 		for range attempts {
-			created, refused := signInOnce(ctx, client, form, phones, kind == signInNumberMatch)
-			msg.attempts = append(msg.attempts, created)
-			msg.refused = append(msg.refused, refused...)
+			s, err := client.signIn(ctx, form)
+			var apiErr *apiError
+			switch {
+			case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
+				msg.refused = append(msg.refused, err) // every phone at its cap
+			case err != nil:
+				return signedInMsg{kind: kind, err: err}
+			default:
+				msg.attempts = append(msg.attempts, s.Challenges)
+				msg.refused = append(msg.refused, s.refusals()...)
+			}
 		}
 		return msg
 	})
 }
 
-// signInOnce sends one sign-in to every phone: Verify challenges one factor
-// at a time, so a user with several phones gets one challenge on each.
-// With number matching they all carry the code the sign-in page shows.
-func signInOnce(ctx context.Context, client *backendClient, form url.Values, factors []string, numberMatch bool) (created []backendChallenge, refused []error) {
-	code := ""
-	for _, sid := range factors {
-		f := maps.Clone(form)
-		f.Set("factor", sid)
-		switch {
-		case numberMatch && code == "":
-			f.Set("number_match", "true")
-		case numberMatch:
-			hidden, _ := json.Marshal(map[string]string{device.NumberMatchKey: code})
-			f.Set("hidden", string(hidden))
-		}
-		ch, err := client.createChallenge(ctx, f)
-		if err != nil {
-			refused = append(refused, err)
-			continue
-		}
-		if numberMatch && code == "" {
-			code = ch.code()
-		}
-		created = append(created, ch)
-	}
-	return created, refused
-}
-
-// signedIn records what a sign-in created: siblings of one sign-in are
-// grouped for withdrawal, the newest is selected, the code is shown.
+// signedIn shows what a sign-in created: the newest challenge is selected
+// and the code the sign-in page shows is kept.
 func (c *console) signedIn(msg signedInMsg) tea.Cmd {
 	c.busy = ""
 	if msg.err != nil {
@@ -136,12 +100,6 @@ func (c *console) signedIn(msg signedInMsg) tea.Cmd {
 	created := 0
 	for _, group := range msg.attempts {
 		created += len(group)
-		if len(group) > 1 {
-			c.lastSignIn++
-			for _, ch := range group {
-				c.signIns[ch.Sid] = c.lastSignIn
-			}
-		}
 		if len(group) > 0 {
 			c.selected = group[len(group)-1].Sid // the newest, on top of the list
 		}
@@ -149,7 +107,7 @@ func (c *console) signedIn(msg signedInMsg) tea.Cmd {
 	switch {
 	case msg.kind == signInBombing:
 		c.result = consoleResult{
-			text:    fmt.Sprintf("Push bombing: %d sign-ins, %d pushed, %d refused", len(msg.attempts), created, len(msg.refused)),
+			text:    fmt.Sprintf("Push bombing: %d sign-ins, %d pushed, %d refused", msg.tries, created, len(msg.refused)),
 			detail:  "the server stops a flood at 5 unanswered challenges per phone",
 			refused: len(msg.refused) > 0,
 		}
@@ -174,22 +132,22 @@ func (c *console) signedIn(msg signedInMsg) tea.Cmd {
 // Notifications resource; the server answers for challenges that cannot
 // be resent.
 func (c *console) startResend() tea.Cmd {
-	return c.onSelected("resend", "Resending…", func(ctx context.Context, client *backendClient, user string, ch backendChallenge) tea.Msg {
-		n, err := client.resend(ctx, user, ch.Sid)
+	return c.onSelected("resend", "Resending…", func(ctx context.Context, client *backendClient, ch backendChallenge) tea.Msg {
+		n, err := client.resend(ctx, ch.Identity, ch.Sid)
 		return resentMsg{challengeSid: ch.Sid, notification: n, err: err}
 	})
 }
 
 // startExpire ends the selected challenge now.
 func (c *console) startExpire() tea.Cmd {
-	return c.onSelected("expire", "Expiring…", func(ctx context.Context, client *backendClient, user string, ch backendChallenge) tea.Msg {
-		return expiredMsg{challengeSid: ch.Sid, err: client.expire(ctx, user, ch.Sid, "")}
+	return c.onSelected("expire", "Expiring…", func(ctx context.Context, client *backendClient, ch backendChallenge) tea.Msg {
+		return expiredMsg{challengeSid: ch.Sid, err: client.expire(ctx, ch.Identity, ch.Sid)}
 	})
 }
 
 // onSelected runs call on the selected challenge in the background, with
 // a spinner saying busy, or says why it cannot.
-func (c *console) onSelected(verb, busy string, call func(context.Context, *backendClient, string, backendChallenge) tea.Msg) tea.Cmd {
+func (c *console) onSelected(verb, busy string, call func(context.Context, *backendClient, backendChallenge) tea.Msg) tea.Cmd {
 	ch, ok := c.selectedChallenge()
 	if !ok {
 		c.result = consoleResult{failed: true, text: "No challenge to " + verb + " yet: sign in first"}
@@ -199,42 +157,10 @@ func (c *console) onSelected(verb, busy string, call func(context.Context, *back
 	if !ok {
 		return nil
 	}
-	client, user, parent := c.client, c.user, c.ctx
+	client, parent := c.client, c.ctx
 	return tea.Batch(spin, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, requestTimeout)
 		defer cancel()
-		return call(ctx, client, user, ch)
+		return call(ctx, client, ch)
 	})
-}
-
-// withdrawAnswered expires, as not needed, the pending siblings of every
-// sign-in that one phone has answered, as a backend does once the user
-// has approved (or denied) on one of their devices.
-func (c *console) withdrawAnswered() tea.Cmd {
-	answered := map[int]bool{}
-	for _, ch := range c.challenges {
-		if g, ok := c.signIns[ch.Sid]; ok && (ch.Status == verifyclient.ChallengeApproved || ch.Status == verifyclient.ChallengeDenied) {
-			answered[g] = true
-		}
-	}
-	var sids []string
-	for _, ch := range c.challenges {
-		if g, ok := c.signIns[ch.Sid]; ok && answered[g] && ch.Status == verifyclient.ChallengePending && !c.withdrawing[ch.Sid] {
-			c.withdrawing[ch.Sid] = true
-			sids = append(sids, ch.Sid)
-		}
-	}
-	if len(sids) == 0 {
-		return nil
-	}
-	client, user, parent := c.client, c.user, c.ctx
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, requestTimeout)
-		defer cancel()
-		var errs []error
-		for _, sid := range sids {
-			errs = append(errs, client.expire(ctx, user, sid, respondedNotNeeded))
-		}
-		return withdrawnMsg{challengeSids: sids, err: errors.Join(errs...)}
-	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -9,17 +10,19 @@ import (
 	"github.com/pushsim/pushsim/device"
 )
 
-// The sample backend's endpoints the console uses, and what they answer.
+// The sample backend's endpoints the console uses, and what they answer:
+// the helper library's camelCase objects, as Twilio's sample backend
+// answers.
 
-// backendChallenge is a challenge as the sample backend returns it (Verify's
-// own JSON, plus the number-matching code on create).
+// backendChallenge is a challenge as the sample backend returns it.
 type backendChallenge struct {
 	Sid             string    `json:"sid"`
-	FactorSid       string    `json:"factor_sid"`
+	Identity        string    `json:"identity"`
+	FactorSid       string    `json:"factorSid"`
 	Status          string    `json:"status"`
-	RespondedReason string    `json:"responded_reason"`
-	DateCreated     time.Time `json:"date_created"`
-	ExpirationDate  time.Time `json:"expiration_date"`
+	RespondedReason string    `json:"respondedReason"`
+	DateCreated     time.Time `json:"dateCreated"`
+	ExpirationDate  time.Time `json:"expirationDate"`
 	Details         struct {
 		Message string `json:"message"`
 		Fields  []struct {
@@ -27,7 +30,7 @@ type backendChallenge struct {
 			Value string `json:"value"`
 		} `json:"fields"`
 	} `json:"details"`
-	HiddenDetails map[string]string `json:"hidden_details"`
+	HiddenDetails map[string]string `json:"hiddenDetails"`
 }
 
 // field is the value of one of the challenge's detail fields.
@@ -46,14 +49,14 @@ func (c backendChallenge) code() string { return c.HiddenDetails[device.NumberMa
 // backendFactor is one of the identity's factors.
 type backendFactor struct {
 	Sid          string `json:"sid"`
-	FriendlyName string `json:"friendly_name"`
+	FriendlyName string `json:"friendlyName"`
 	Status       string `json:"status"`
 }
 
 // webhookEvent is one delivery the backend's webhook sink received.
 type webhookEvent struct {
 	Received time.Time         `json:"received"`
-	Valid    bool              `json:"signature_valid"`
+	Valid    bool              `json:"signatureValid"`
 	Type     string            `json:"type"`
 	UUID     string            `json:"uuid"`
 	Params   map[string]string `json:"params"`
@@ -81,17 +84,27 @@ func (b *backendClient) hashIdentity(ctx context.Context, user string) (string, 
 	return out.Identity, err
 }
 
+// listFactors is the user's factors; none before the first enrolment,
+// when Verify does not know the user yet (404).
 func (b *backendClient) listFactors(ctx context.Context, user string, quiet bool) ([]backendFactor, error) {
 	var out []backendFactor
 	err := b.do(ctx, call{method: http.MethodGet, path: "/backend/list-factors", form: url.Values{"identity": {user}}, quiet: quiet}, &out)
-	return out, err
+	return out, unknownUserIsEmpty(err)
 }
 
-// listChallenges is the identity's challenges, newest first.
+// listChallenges is the user's challenges, newest first.
 func (b *backendClient) listChallenges(ctx context.Context, user string) ([]backendChallenge, error) {
 	var out []backendChallenge
 	err := b.do(ctx, call{method: http.MethodGet, path: "/backend/challenges", form: url.Values{"identity": {user}}, quiet: true}, &out)
-	return out, err
+	return out, unknownUserIsEmpty(err)
+}
+
+func unknownUserIsEmpty(err error) error {
+	var apiErr *apiError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return nil
+	}
+	return err
 }
 
 // webhookEvents is what the backend's sink has received, oldest first.
@@ -103,24 +116,42 @@ func (b *backendClient) webhookEvents(ctx context.Context, quiet bool) ([]webhoo
 	return out.Events, err
 }
 
-func (b *backendClient) createChallenge(ctx context.Context, form url.Values) (backendChallenge, error) {
-	var out backendChallenge
+// signIn is what create-challenge answers for a sign-in without a factor:
+// one challenge per verified phone of the user, and the phones Verify
+// refused.
+type signIn struct {
+	Challenges []backendChallenge `json:"challenges"`
+	Refused    []struct {
+		Status  int    `json:"status"`
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"refused"`
+}
+
+// refusals are the refused phones as errors.
+func (s signIn) refusals() []error {
+	var out []error
+	for _, r := range s.Refused {
+		out = append(out, &apiError{Status: r.Status, Code: r.Code, Message: r.Message})
+	}
+	return out
+}
+
+// signIn asks the sample backend to challenge every phone of the user.
+func (b *backendClient) signIn(ctx context.Context, form url.Values) (signIn, error) {
+	var out signIn
 	err := b.do(ctx, call{method: http.MethodPost, path: "/backend/create-challenge", form: form}, &out)
 	return out, err
 }
 
-func (b *backendClient) resend(ctx context.Context, user, sid string) (notification, error) {
+// resend pushes the challenge again; identity is as Verify knows it.
+func (b *backendClient) resend(ctx context.Context, identity, sid string) (notification, error) {
 	var out notification
-	err := b.do(ctx, call{method: http.MethodPost, path: "/backend/resend", form: url.Values{"identity": {user}, "sid": {sid}}}, &out)
+	err := b.do(ctx, call{method: http.MethodPost, path: "/backend/resend", form: url.Values{"identity": {identity}, "sid": {sid}}}, &out)
 	return out, err
 }
 
-// expire ends a pending challenge now; reason not_needed says its user
-// answered the same sign-in elsewhere.
-func (b *backendClient) expire(ctx context.Context, user, sid, reason string) error {
-	form := url.Values{"identity": {user}, "sid": {sid}}
-	if reason != "" {
-		form.Set("reason", reason)
-	}
-	return b.do(ctx, call{method: http.MethodPost, path: "/backend/expire", form: form}, nil)
+// expire ends a pending challenge now; identity is as Verify knows it.
+func (b *backendClient) expire(ctx context.Context, identity, sid string) error {
+	return b.do(ctx, call{method: http.MethodPost, path: "/backend/expire", form: url.Values{"identity": {identity}, "sid": {sid}}}, nil)
 }

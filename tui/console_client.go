@@ -108,15 +108,18 @@ func (b *backendClient) do(ctx context.Context, c call, out any) error {
 	return nil
 }
 
-// parseAPIError reads either error shape. The sample backend passes
-// Verify's errors on as "<code>: <message>", which is split back up.
+// parseAPIError reads the error shapes the console meets: the sample
+// backend's ({"error": {"message", "moreInfo"}}, whose Verify code is the
+// end of moreInfo), access-token's ({"status", "message", "code",
+// "moreInfo"}) and Verify's own ({"code", "message"}).
 func parseAPIError(status int, raw []byte) *apiError {
 	e := &apiError{Status: status}
 	var shapes struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 		Error   struct {
-			Message string `json:"message"`
+			Message  string `json:"message"`
+			MoreInfo string `json:"moreInfo"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(raw, &shapes) != nil {
@@ -126,10 +129,8 @@ func parseAPIError(status int, raw []byte) *apiError {
 	e.Code, e.Message = shapes.Code, shapes.Message
 	if m := shapes.Error.Message; m != "" {
 		e.Message = m
-		if code, rest, ok := strings.Cut(m, ": "); ok {
-			if n, err := strconv.Atoi(code); err == nil {
-				e.Code, e.Message = n, rest
-			}
+		if rest, ok := strings.CutPrefix(shapes.Error.MoreInfo, "https://www.twilio.com/docs/errors/"); ok {
+			e.Code, _ = strconv.Atoi(rest)
 		}
 	}
 	return e

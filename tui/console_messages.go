@@ -22,10 +22,11 @@ type consoleHashedMsg struct {
 	err    error
 }
 
-// signedInMsg reports one or more sign-ins: each attempt's challenges (one
-// per verified phone) and the attempts Verify refused.
+// signedInMsg reports one or more sign-ins: each one's challenges (one per
+// verified phone) and the phones Verify refused.
 type signedInMsg struct {
 	kind     signInKind
+	tries    int
 	attempts [][]backendChallenge
 	refused  []error
 	err      error // the sign-in could not start at all
@@ -44,10 +45,9 @@ type expiredMsg struct {
 	err          error
 }
 
-// withdrawnMsg reports challenges the console expired with responded
-// reason not_needed because their sign-in was answered on another phone.
-// The demo tells the other phones to look.
+// withdrawnMsg reports challenges the console has seen the sample backend
+// withdraw (expired, responded reason not_needed) because their sign-in
+// was answered on another phone. The demo tells the other phones to look.
 type withdrawnMsg struct {
 	challengeSids []string
-	err           error
 }

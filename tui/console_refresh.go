@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/pushsim/pushsim/device/verifyclient"
 )
 
 // refresh reloads the live lists, one reload at a time: asking while one
@@ -29,7 +31,8 @@ func (c *console) refresh() tea.Cmd {
 	}
 }
 
-// refreshed stores the lists and withdraws what an answer made unneeded.
+// refreshed stores the lists and reports challenges the backend has
+// withdrawn since the last look.
 func (c *console) refreshed(msg consoleRefreshedMsg) tea.Cmd {
 	c.refreshing = false
 	var again tea.Cmd
@@ -43,7 +46,17 @@ func (c *console) refreshed(msg consoleRefreshedMsg) tea.Cmd {
 	}
 	c.factors, c.challenges, c.events, c.loaded = msg.factors, msg.challenges, msg.events, true
 	c.follow()
-	return tea.Batch(again, c.withdrawAnswered())
+	var withdrawn []string
+	for _, ch := range c.challenges {
+		if ch.Status == verifyclient.ChallengeExpired && ch.RespondedReason == respondedNotNeeded && !c.withdrawn[ch.Sid] {
+			c.withdrawn[ch.Sid] = true
+			withdrawn = append(withdrawn, ch.Sid)
+		}
+	}
+	if len(withdrawn) > 0 {
+		return tea.Batch(again, cmdOf(withdrawnMsg{challengeSids: withdrawn}))
+	}
+	return again
 }
 
 // loadHash asks the sample backend what it sends Verify for the user.

@@ -16,6 +16,7 @@ import (
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
 	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/server/servertest"
 )
 
@@ -58,14 +59,14 @@ func (s *testServer) createChallenge(identity, message string, extra url.Values)
 	var out struct {
 		Sid string `json:"sid"`
 	}
-	s.post("/backend/create-challenge", form, http.StatusCreated, &out)
+	s.post("/backend/create-challenge", form, http.StatusOK, &out)
 	return out.Sid
 }
 
-// challengeStatus is what the backend reads for a challenge.
-func (s *testServer) challengeStatus(identity, sid string) string {
+// challengeStatus is what the backend reads for a user's challenge.
+func (s *testServer) challengeStatus(user, sid string) string {
 	s.t.Helper()
-	resp, err := http.Get(s.srv.URL + "/backend/challenge-status?" + url.Values{"identity": {identity}, "sid": {sid}}.Encode())
+	resp, err := http.Get(s.srv.URL + "/backend/challenge-status?" + url.Values{"identity": {backend.HashIdentity(user)}, "sid": {sid}}.Encode())
 	if err != nil {
 		s.t.Fatal(err)
 	}

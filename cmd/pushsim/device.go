@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,7 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	name := fs.String("name", "", "friendly `NAME` of the factor (default \"<identity>'s factor\")")
 	home := fs.String("home", "", "the phone's data `DIR` (default $PUSHSIM_HOME/device-<identity>, else ~/.pushsim/device-<identity>)")
 	tokenURL := fs.String("access-token-url", "", "app backend endpoint that hands out enrollment tokens (default <server>/backend/access-token)")
+	enrollmentCode := fs.String("enrollment-code", "", "one-time `CODE` from the host for enrolling a second phone of the identity on a server reachable from the network (sent to the access-token URL as enrollmentCode)")
 	noPush := fs.Bool("no-push", false, "register without a push token; challenges arrive by polling only")
 	pollInterval := fs.Duration("poll-interval", device.DefaultPollInterval, "time between polls for pending challenges")
 	auto := fs.String("auto", "ignore", "answer every challenge: approve, deny or ignore")
@@ -68,6 +70,16 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	serverURL := strings.TrimRight(*server, "/")
 	if *tokenURL == "" {
 		*tokenURL = serverURL + "/backend/access-token"
+	}
+	if *enrollmentCode != "" {
+		u, err := url.Parse(*tokenURL)
+		if err != nil {
+			return fmt.Errorf("--access-token-url %q: %w", *tokenURL, err)
+		}
+		q := u.Query()
+		q.Set("enrollmentCode", *enrollmentCode)
+		u.RawQuery = q.Encode()
+		*tokenURL = u.String()
 	}
 	if *home == "" {
 		dir, err := defaultDeviceHome(*identity)
