@@ -53,8 +53,19 @@ func (e *AccessTokenError) Unwrap() error { return e.Err }
 // Android sample app does: POST form identity=<identity>, expecting JSON
 // {token, serviceSid, identity, factorType} with none of them blank.
 func (d *Device) FetchAccessToken(ctx context.Context, identity string) (*AccessToken, error) {
+	// Errors name the endpoint without its query, which may carry a
+	// one-time enrollment code that is still good after a failure.
+	where := d.cfg.AccessTokenURL
+	if u, err := url.Parse(where); err == nil && u.RawQuery != "" {
+		u.RawQuery = ""
+		where = u.String()
+	}
 	fail := func(status int, msg string, err error) (*AccessToken, error) {
-		return nil, &AccessTokenError{URL: d.cfg.AccessTokenURL, StatusCode: status, Message: msg, Err: err}
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			urlErr.URL = where
+		}
+		return nil, &AccessTokenError{URL: where, StatusCode: status, Message: msg, Err: err}
 	}
 	body := "identity=" + url.QueryEscape(identity)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.AccessTokenURL, strings.NewReader(body))

@@ -586,7 +586,7 @@ func TestGuardedBackend(t *testing.T) {
 	// alone gets no token, nor does a made-up code.
 	for _, payload := range []string{"identity=victim", "identity=victim&enrollmentCode=ABCDEFGH"} {
 		status, body := h.send(http.MethodPost, "/backend/access-token", payload, formType, false)
-		if status != http.StatusForbidden || strings.Contains(string(body), "token\"") || !strings.Contains(string(body), "enrollmentCode") {
+		if status != http.StatusForbidden || strings.Contains(string(body), "token\"") || !strings.Contains(string(body), "enrollment code") {
 			t.Fatalf("access-token %s: %d %s", payload, status, body)
 		}
 	}

@@ -28,8 +28,14 @@ func freeAddr(t *testing.T) string {
 // the test ends, and returns its base URL.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
+	return startServeAt(t, freeAddr(t), args...)
+}
+
+// startServeAt is startServe listening on addr; the base URL it returns
+// names 127.0.0.1 when addr's host is 0.0.0.0.
+func startServeAt(t *testing.T, addr string, args ...string) string {
+	t.Helper()
 	t.Setenv("PUSHSIM_HOME", filepath.Join(t.TempDir(), "home"))
-	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -41,7 +47,7 @@ func startServe(t *testing.T, args ...string) string {
 			t.Errorf("serve exited %d", code)
 		}
 	})
-	base := "http://" + addr
+	base := "http://" + strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
 	waitHealthy(t, base)
 	return base
 }

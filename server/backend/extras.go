@@ -29,16 +29,27 @@ func (b *Backend) listChallenges(w http.ResponseWriter, r *http.Request, p param
 	b.answerList(w, r, b.identity(p["identity"]), "/Challenges", q, "challenges")
 }
 
-// resend pushes a pending challenge again through the Notifications
-// resource (Verify allows three per challenge); ttl is Verify's Ttl.
-func (b *Backend) resend(w http.ResponseWriter, r *http.Request, p params) {
+// challengeEntity reads a call about one challenge ("identity" as Verify
+// knows it, "sid") and returns the identity's path below the API root, or
+// answers the request itself and returns false.
+func (b *Backend) challengeEntity(w http.ResponseWriter, r *http.Request, p params) (string, bool) {
 	if missing := p.missing("identity", "sid"); missing != nil {
 		writeMissing(w, missing)
-		return
+		return "", false
 	}
 	entity, err := b.entityPath(r.Context(), p["identity"])
 	if err != nil {
 		b.fail(w, err)
+		return "", false
+	}
+	return strings.TrimPrefix(entity, "/v2"), true
+}
+
+// resend pushes a pending challenge again through the Notifications
+// resource (Verify allows three per challenge); ttl is Verify's Ttl.
+func (b *Backend) resend(w http.ResponseWriter, r *http.Request, p params) {
+	entity, ok := b.challengeEntity(w, r, p)
+	if !ok {
 		return
 	}
 	form := url.Values{}
@@ -46,7 +57,7 @@ func (b *Backend) resend(w http.ResponseWriter, r *http.Request, p params) {
 		form.Set("Ttl", p["ttl"])
 	}
 	var raw json.RawMessage
-	if err := b.verify(r.Context(), http.MethodPost, entity+"/Challenges/"+url.PathEscape(p["sid"])+"/Notifications", form, &raw); err != nil {
+	if err := b.verify(r.Context(), http.MethodPost, "/v2"+entity+"/Challenges/"+url.PathEscape(p["sid"])+"/Notifications", form, &raw); err != nil {
 		b.fail(w, err)
 		return
 	}
@@ -56,16 +67,11 @@ func (b *Backend) resend(w http.ResponseWriter, r *http.Request, p params) {
 // expire ends a pending challenge now; reason=not_needed marks it
 // answered on another device.
 func (b *Backend) expire(w http.ResponseWriter, r *http.Request, p params) {
-	if missing := p.missing("identity", "sid"); missing != nil {
-		writeMissing(w, missing)
+	entity, ok := b.challengeEntity(w, r, p)
+	if !ok {
 		return
 	}
-	entity, err := b.entityPath(r.Context(), p["identity"])
-	if err != nil {
-		b.fail(w, err)
-		return
-	}
-	out, err := b.expireChallenge(r.Context(), strings.TrimPrefix(entity, "/v2"), p["sid"], p["reason"])
+	out, err := b.expireChallenge(r.Context(), entity, p["sid"], p["reason"])
 	if err != nil {
 		b.fail(w, err)
 		return

@@ -140,9 +140,9 @@ func (b *Backend) checkEnrollment(ctx context.Context, identity, code string) (r
 	case !verified:
 		return "", nil
 	case code == "":
-		return "this identity already has a verified phone: enrolling another needs an enrollmentCode from the host (POST /backend/enrollment-code with the account's credentials)", nil
+		return "this identity already has a verified phone: to enroll another, ask the host for a one-time enrollment code and pass it (pushsim device --enrollment-code CODE, or the enrollmentCode parameter)", nil
 	case !b.takeCode(identity, code):
-		return "enrollmentCode is not valid for this identity, or has been used or has expired: ask the host for a new one", nil
+		return "the enrollment code is not valid for this identity, or has been used or has expired: ask the host for a new one", nil
 	}
 	return "", nil
 }
