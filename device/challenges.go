@@ -224,7 +224,7 @@ func (d *Device) pollSoon() {
 // pauses in airplane mode. Poll failures are reported as error events.
 // It emits EventReady when it starts.
 func (d *Device) Run(ctx context.Context) error {
-	ticks, stop := d.cfg.Ticker(d.cfg.PollInterval)
+	ticks, stop := d.cfg.Ticker(d.PollInterval())
 	defer stop()
 	factors, err := d.GetAllFactors()
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,12 +44,22 @@ var ErrAirplaneMode = errors.New("airplane mode is on")
 type Config struct {
 	// Home is the app's data directory; deleting it uninstalls the app.
 	Home string
+	// ServerURL is a pushsim server's base URL, e.g. http://127.0.0.1:4010.
+	// It stands for the three addresses a phone of that server needs, so
+	// no caller spells them out: BaseURL, AccessTokenURL and PushURL
+	// default to its Verify API, its sample backend's enrolment endpoint
+	// and its push service.
+	ServerURL string
 	// BaseURL is the Verify v2 root, e.g. http://127.0.0.1:4010/v2/.
 	BaseURL string
 	// AccessTokenURL is the app backend's enrolment endpoint, called as the
 	// sample app does: POST form identity=... answering {token, serviceSid,
 	// identity, factorType}.
 	AccessTokenURL string
+	// PushURL is the push service the app registers with when push is on
+	// (launch with it as LaunchOptions.PushURL). Empty: the phone knows no
+	// push service and can only poll.
+	PushURL string
 	// App names the app in User-Agent and Config.AppId.
 	App verifyclient.App
 	// HTTPClient is the phone's network; default a client with a 30 s
@@ -59,12 +70,14 @@ type Config struct {
 	// Rand is the randomness for key aliases and push secrets; default
 	// crypto/rand. Keys themselves always come from crypto/rand.
 	Rand io.Reader
-	// PollInterval is the time between polls; default DefaultPollInterval.
+	// PollInterval is the time between polls to start with; default
+	// DefaultPollInterval. SetPollInterval changes it.
 	PollInterval time.Duration
-	// Ticker makes the poll ticker; default time.NewTicker. Tests pass a
-	// channel they drive.
+	// Ticker makes the poll ticker; default one at PollInterval that
+	// follows SetPollInterval. Tests pass a channel they drive.
 	Ticker func(time.Duration) (ticks <-chan time.Time, stop func())
-	// Observer sees every HTTP exchange, for an HTTP log.
+	// Observer sees every HTTP exchange as it ends; Exchanges keeps the
+	// latest ones anyway.
 	Observer func(verifyclient.Exchange)
 }
 
@@ -86,6 +99,9 @@ type Device struct {
 	nudge     chan struct{} // asks the poller to poll now
 	netChange chan struct{} // closed and replaced when airplane mode flips
 
+	poll      *pollTicker
+	exchanges *ExchangeLog
+
 	subMu sync.Mutex
 	subs  map[*subscriber]struct{}
 }
@@ -93,6 +109,22 @@ type Device struct {
 // New opens the phone's home directory and prepares the client. It makes no
 // network calls.
 func New(cfg Config) (*Device, error) {
+	if cfg.ServerURL != "" {
+		server := strings.TrimRight(cfg.ServerURL, "/")
+		push, err := PushURL(server)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.BaseURL == "" {
+			cfg.BaseURL = server + "/v2/"
+		}
+		if cfg.AccessTokenURL == "" {
+			cfg.AccessTokenURL = server + "/backend/access-token"
+		}
+		if cfg.PushURL == "" {
+			cfg.PushURL = push
+		}
+	}
 	if cfg.AccessTokenURL == "" {
 		return nil, errors.New("device: no access-token URL configured")
 	}
@@ -101,12 +133,6 @@ func New(cfg Config) (*Device, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
-	}
-	if cfg.Ticker == nil {
-		cfg.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
-			t := time.NewTicker(d)
-			return t.C, t.Stop
-		}
 	}
 	random := cfg.Rand
 	if random == nil {
@@ -119,6 +145,11 @@ func New(cfg Config) (*Device, error) {
 		nudge:     make(chan struct{}, 1),
 		netChange: make(chan struct{}),
 		subs:      map[*subscriber]struct{}{},
+		poll:      newPollTicker(cfg.PollInterval),
+		exchanges: NewExchangeLog(0, cfg.Clock),
+	}
+	if d.cfg.Ticker == nil {
+		d.cfg.Ticker = d.poll.ticker
 	}
 	store, err := keystore.Open(cfg.Home, d.rand)
 	if err != nil {
@@ -140,7 +171,7 @@ func New(cfg Config) (*Device, error) {
 		HTTPClient:     d.http,
 		Now:            d.now,
 		TimeCorrection: store,
-		Observer:       cfg.Observer,
+		Observer:       d.observe,
 	})
 	if err != nil {
 		return nil, err
@@ -148,8 +179,32 @@ func New(cfg Config) (*Device, error) {
 	return d, nil
 }
 
+// observe records an HTTP exchange the phone made.
+func (d *Device) observe(e verifyclient.Exchange) {
+	d.exchanges.Record(e)
+	if d.cfg.Observer != nil {
+		d.cfg.Observer(e)
+	}
+}
+
+// Exchanges is the log of the phone's latest HTTP exchanges, for an HTTP
+// log screen and for showing what a step put on the wire.
+func (d *Device) Exchanges() *ExchangeLog { return d.exchanges }
+
 // Home is the app's data directory.
 func (d *Device) Home() string { return d.store.Dir() }
+
+// AccessTokenURL is the app backend's enrolment endpoint the phone asks
+// for access tokens.
+func (d *Device) AccessTokenURL() string { return d.cfg.AccessTokenURL }
+
+// PushURL is the push service the app registers with when push is on;
+// empty when the phone knows none.
+func (d *Device) PushURL() string { return d.cfg.PushURL }
+
+// Now is the phone's own clock: the clock it was given, skewed by the
+// user's clock offset. It is what the phone's status bar shows.
+func (d *Device) Now() time.Time { return d.now() }
 
 // now is the phone's clock: the injected clock plus the user's offset.
 func (d *Device) now() time.Time {

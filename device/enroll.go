@@ -86,9 +86,7 @@ func (d *Device) FetchAccessToken(ctx context.Context, identity string) (*Access
 		ex.StatusCode, ex.ResponseHeader, ex.ResponseBody = resp.StatusCode, resp.Header, data
 	}
 	ex.Duration, ex.Err = time.Since(start), err
-	if d.cfg.Observer != nil {
-		d.cfg.Observer(ex)
-	}
+	d.observe(ex)
 	if err != nil {
 		return fail(0, "", err)
 	}

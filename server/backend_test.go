@@ -205,8 +205,9 @@ func TestTemplateRequests(t *testing.T) {
 		t.Fatalf("status after approving: %s", got)
 	}
 	vars["sid"] = ""
-	status, body = h.replay(reqs[2], vars)
-	json.Unmarshal(body, &c)
+	if status, body = h.replay(reqs[2], vars); status != http.StatusOK || json.Unmarshal(body, &c) != nil {
+		t.Fatalf("second create-challenge: %d %s", status, body)
+	}
 	p.answer(c.Sid, "denied", nil)
 	if got := readStatus(c.Sid); got != "denied" {
 		t.Fatalf("status after denying: %s", got)

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -289,10 +288,4 @@ func (h *harness) challenge(p *phone, extra url.Values) string {
 	var c struct{ Sid string }
 	h.account(http.MethodPost, p.entityPath()+"/Challenges", form, http.StatusCreated, &c)
 	return c.Sid
-}
-
-// b64url decodes unpadded base64url, for poking at tokens.
-func b64url(s string) []byte {
-	b, _ := base64.RawURLEncoding.DecodeString(s)
-	return b
 }

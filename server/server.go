@@ -73,6 +73,15 @@ type Config struct {
 	Push push.Config
 	// WebhookResolver replaces DNS for webhook URLs (tests).
 	WebhookResolver webhook.Resolver
+	// ShutdownGrace is how long Serve lets in-flight requests finish once
+	// asked to stop (default 3 s).
+	ShutdownGrace time.Duration
+	// PauseBackground holds the background work (delivery, sweeps) until
+	// Resume, so a test can play a server that died before doing it.
+	PauseBackground bool
+	// WrapHandler, when set, wraps the whole HTTP handler, so a test can
+	// watch the wire.
+	WrapHandler func(http.Handler) http.Handler
 }
 
 // Server is a running Verify server's state.
@@ -86,6 +95,9 @@ type Server struct {
 	webhooks  []*webhook.Dispatcher
 	handler   http.Handler
 	generated bool
+
+	resume     chan struct{} // closed when the background work may start
+	resumeOnce sync.Once
 }
 
 // New opens the store and builds the handler. Close releases the store.
@@ -102,11 +114,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Second
 	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 3 * time.Second
+	}
 	st, err := store.OpenSQLite(ctx, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st}
+	s := &Server{cfg: cfg, store: st, resume: make(chan struct{})}
+	if !cfg.PauseBackground {
+		s.Resume()
+	}
 	if err := s.resolveCredentials(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -125,7 +143,29 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	s.pushes = newPushOutbox(st, cfg.Now, cfg.Logger)
 	pushCfg := cfg.Push
-	pushCfg.OnAck, pushCfg.OnDrop, pushCfg.Now, pushCfg.Logger = s.pushes.onAck, s.pushes.onDrop, cfg.Now, cfg.Logger
+	if pushCfg.Now != nil {
+		st.Close()
+		return nil, errors.New("server: Config.Push.Now is the server's clock: set Config.Now instead")
+	}
+	// The outbox must hear every ack and drop; a caller's callbacks hear
+	// them too, after it.
+	onAck, onDrop := pushCfg.OnAck, pushCfg.OnDrop
+	pushCfg.OnAck = func(id, token string) {
+		s.pushes.onAck(id, token)
+		if onAck != nil {
+			onAck(id, token)
+		}
+	}
+	pushCfg.OnDrop = func(id, token string, reason push.DropReason) {
+		s.pushes.onDrop(id, token, reason)
+		if onDrop != nil {
+			onDrop(id, token, reason)
+		}
+	}
+	pushCfg.Now = cfg.Now
+	if pushCfg.Logger == nil {
+		pushCfg.Logger = cfg.Logger
+	}
 	s.gateway = push.NewGateway(pushCfg)
 	s.pushes.gw = s.gateway
 
@@ -171,6 +211,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("GET /push/connect", s.gateway)
 	sim.Mount(mux, sim.Config{Store: st, Engine: s.engine, AuthToken: s.cfg.AuthToken})
 	s.handler = logRequests(cfg.Logger, mux)
+	if cfg.WrapHandler != nil {
+		s.handler = cfg.WrapHandler(s.handler)
+	}
 	return s, nil
 }
 
@@ -261,14 +304,18 @@ func (s *Server) committed(q verify.Queued) {
 	}
 }
 
-// Shutdown closes every phone's push socket with 1001 ("going away"). The
-// HTTP server's own Shutdown does not touch hijacked connections.
-func (s *Server) Shutdown(ctx context.Context) error { return s.gateway.Shutdown(ctx) }
+// Resume lets background work held by Config.PauseBackground start.
+func (s *Server) Resume() { s.resumeOnce.Do(func() { close(s.resume) }) }
 
-// Run does the background work until ctx ends: push and webhook delivery
+// run does the background work until ctx ends: push and webhook delivery
 // from the outbox, the sample backend's set-up once the listener is
 // serving, and the sweeps.
-func (s *Server) Run(ctx context.Context) error {
+func (s *Server) run(ctx context.Context) {
+	select {
+	case <-s.resume:
+	case <-ctx.Done():
+		return
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
@@ -291,7 +338,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.sweep(ctx)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		}
 	}

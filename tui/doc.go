@@ -1,23 +1,22 @@
-// Package tui draws pushsim's simulated phone in the terminal with Bubble Tea:
-// the phone outline and its status bar, the heads-up banner for pushes, and
-// the screens of the Verify Push sample app (factor list, enrolment, factor
-// inbox, challenge detail) plus the settings and HTTP log a simulator needs.
+// Package tui holds pushsim's Bubble Tea programs, one package per program
+// or per shared concern, laid out as soft-serve and gh-dash lay out theirs:
 //
-// The package owns presentation only. Everything the phone does is done by a
-// *device.Device; the UI calls it from background commands that report back
-// as typed messages, and learns about pushes, polls and silent approvals
-// from the device's event stream.
+//   - style: the theme, the styles derived from it, the key maps (every
+//     binding lives there), layout and zone helpers, shared list and format
+//     code, and the common context the demo's panes share;
+//   - phone: the simulated phone, its screens inside it, with a small
+//     exported API (New from a device, Approve, Reload, Relaunch, State,
+//     EventMsg) and Run, which is `pushsim device`;
+//   - console: the app backend's console, a view over the sample backend's
+//     HTTP API;
+//   - tour: the guided Verify Push quickstart;
+//   - demo: the host that lays out the console or the tour beside one or
+//     more phones, and Run, which is `pushsim demo`.
 //
-// A Phone is an embeddable component: several can live in one program (a
-// demo with many phones) and several programs in one process (one per SSH
-// session). Nothing here is package-level mutable state; each Phone carries
-// its own styles, key map, clock and device in a shared common context, and
-// tags its messages so phones never consume each other's. RunPhone runs one
-// phone full-screen, which is what `pushsim device` does.
-//
-// RunDemo is `pushsim demo`: beside one or more phones of one user, the app
-// backend's console (sign-ins, number matching, push bombing, resends and
-// expiry, with live lists of challenges and signed webhooks) or the guided
-// tour of the Verify Push quickstart. Both are clients of the server's HTTP
-// API, as a customer's backend is; neither imports the server.
+// A UI package draws and reacts. It never opens a listener or holds a
+// request (the tour's stage is internal/tourstage, started by the caller),
+// never reaches into another UI package's unexported state, and imports
+// device but never server: the panes meet the server only on the wire, as
+// a real phone and a customer's backend do. The SSH workshop is a server,
+// so it lives outside tui/, in workshop.
 package tui

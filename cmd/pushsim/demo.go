@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +14,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/pushsim/pushsim/device/verifyclient"
+	"github.com/pushsim/pushsim/internal/tourstage"
 	"github.com/pushsim/pushsim/server"
-	"github.com/pushsim/pushsim/tui"
+	"github.com/pushsim/pushsim/tui/demo"
+	"github.com/pushsim/pushsim/tui/style"
 )
 
 const demoUsage = `Usage: pushsim demo [flags]
@@ -52,7 +53,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	addr := fs.String("addr", "127.0.0.1:0", "listen address of the demo's server (loopback only)")
 	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID, for the tour's calls to --server (env PUSHSIM_ACCOUNT_SID)")
 	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token, for the tour's calls to --server (env PUSHSIM_AUTH_TOKEN)")
-	themeName := fs.String("theme", tui.ThemeDefault, "colours: "+strings.Join(tui.ThemeNames(), " or "))
+	themeName := fs.String("theme", style.ThemeDefault, "colours: "+strings.Join(style.ThemeNames(), " or "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *tour && *phones != 1 {
 		return errors.New("the tour registers one phone: drop --phones or --tour")
 	}
-	theme, err := tui.ThemeNamed(*themeName)
+	theme, err := style.ThemeNamed(*themeName)
 	if err != nil {
 		return err
 	}
@@ -82,34 +83,42 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	opts := tui.DemoOptions{
+	opts := demo.Options{
 		ServerURL: strings.TrimRight(*serverURL, "/"), AccountSid: *accountSid, AuthToken: *authToken,
-		User: *user, Phones: *phones, Home: dir, Tour: *tour,
+		User: *user, Phones: *phones, Home: dir,
 		// Phones whose homes go with the temporary directory leave no
 		// orphaned factors on a server that outlives the demo.
 		DeleteFactorsOnExit: *serverURL != "" && *data == "",
 		App:                 verifyclient.DefaultApp(version), Theme: theme,
 	}
+	if *tour {
+		stage, err := tourstage.Start()
+		if err != nil {
+			return err
+		}
+		defer stage.Close()
+		opts.Tour = stage
+	}
 	if opts.ServerURL != "" {
-		return tui.RunDemo(ctx, opts, demoTerminal...)
+		return demo.Run(ctx, opts, demoTerminal...)
 	}
 	stop, err := startDemoServer(ctx, *addr, dir, &opts)
 	if err != nil {
 		return err
 	}
-	err = tui.RunDemo(ctx, opts, demoTerminal...)
+	err = demo.Run(ctx, opts, demoTerminal...)
 	return errors.Join(err, stop())
 }
 
 // startDemoServer starts a server with its sample backend for the demo,
 // keeping its state under dir and its log in dir/server.log (the terminal
 // belongs to the demo). It fills in the server's URL and credentials.
-func startDemoServer(ctx context.Context, addr, dir string, opts *tui.DemoOptions) (stop func() error, err error) {
+func startDemoServer(ctx context.Context, addr, dir string, opts *demo.Options) (stop func() error, err error) {
 	logFile, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr)
 	if err != nil {
 		logFile.Close()
 		return nil, err
@@ -127,10 +136,11 @@ func startDemoServer(ctx context.Context, addr, dir string, opts *tui.DemoOption
 	}
 	opts.ServerURL = base
 	opts.AccountSid, opts.AuthToken = srv.Credentials()
-	r := startServing(ln, srv, log)
+	serving, stopServing := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(serving, ln) }()
 	return func() error {
-		// Only the demo's own phones and console were clients, and they
-		// have stopped: nothing is left to drain.
-		return errors.Join(r.stop(0), srv.Close(), logFile.Close())
+		stopServing()
+		return errors.Join(<-served, srv.Close(), logFile.Close())
 	}, nil
 }

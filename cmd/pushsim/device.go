@@ -14,7 +14,8 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
-	"github.com/pushsim/pushsim/tui"
+	"github.com/pushsim/pushsim/tui/phone"
+	"github.com/pushsim/pushsim/tui/style"
 )
 
 const deviceUsage = `Usage: pushsim device --identity ID [flags]
@@ -48,7 +49,7 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pollInterval := fs.Duration("poll-interval", device.DefaultPollInterval, "time between polls for pending challenges")
 	auto := fs.String("auto", "ignore", "answer every challenge: approve, deny or ignore")
 	headless := fs.Bool("headless", false, "print events as JSON lines instead of drawing the phone")
-	themeName := fs.String("theme", tui.ThemeDefault, "colours of the drawn phone: "+strings.Join(tui.ThemeNames(), " or "))
+	themeName := fs.String("theme", style.ThemeDefault, "colours of the drawn phone: "+strings.Join(style.ThemeNames(), " or "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,13 +64,12 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *pollInterval <= 0 {
 		return fmt.Errorf("--poll-interval must be positive, not %s", *pollInterval)
 	}
-	theme, err := tui.ThemeNamed(*themeName)
+	theme, err := style.ThemeNamed(*themeName)
 	if err != nil {
 		return err
 	}
-	serverURL := strings.TrimRight(*server, "/")
 	if *tokenURL == "" {
-		*tokenURL = serverURL + "/backend/access-token"
+		*tokenURL = strings.TrimRight(*server, "/") + "/backend/access-token"
 	}
 	if *enrollmentCode != "" {
 		u, err := url.Parse(*tokenURL)
@@ -89,41 +89,22 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		*home = dir
 	}
 
-	cfg := device.Config{
-		Home:           *home,
-		BaseURL:        serverURL + "/v2/",
-		AccessTokenURL: *tokenURL,
-		App:            verifyclient.DefaultApp(version),
-		PollInterval:   *pollInterval,
-	}
-	// The drawn phone shows its HTTP calls and can change its poll interval.
-	var exchanges *tui.ExchangeLog
-	var ticker *tui.PollTicker
-	if !*headless {
-		exchanges, ticker = tui.NewExchangeLog(0, nil), tui.NewPollTicker(*pollInterval)
-		cfg.Observer, cfg.Ticker = exchanges.Record, ticker.Ticker
-	}
-	d, err := device.New(cfg)
+	d, err := device.New(device.Config{
+		ServerURL: *server, AccessTokenURL: *tokenURL, Home: *home,
+		App: verifyclient.DefaultApp(version), PollInterval: *pollInterval,
+	})
 	if err != nil {
 		return err
-	}
-	opts := device.LaunchOptions{Identity: *identity, FriendlyName: *name, AutoAnswer: answer}
-	if !*noPush {
-		if opts.PushURL, err = device.PushURL(serverURL); err != nil {
-			return err
-		}
 	}
 	if *headless {
+		opts := device.LaunchOptions{Identity: *identity, FriendlyName: *name, AutoAnswer: answer}
+		if !*noPush {
+			opts.PushURL = d.PushURL()
+		}
 		return runHeadless(ctx, d, opts, stdout)
 	}
-	// Push can be turned on from the settings even when started without it.
-	pushURL, err := device.PushURL(serverURL)
-	if err != nil {
-		return err
-	}
-	return tui.RunPhone(ctx, tui.PhoneOptions{
-		Device: d, Launch: opts, PushURL: pushURL, AccessTokenURL: *tokenURL,
-		Log: exchanges, PollTicker: ticker, PollInterval: *pollInterval, Theme: theme,
+	return phone.Run(ctx, d, phone.Options{
+		Identity: *identity, FriendlyName: *name, AutoAnswer: answer, NoPush: *noPush, Theme: theme,
 	})
 }
 

@@ -226,3 +226,37 @@ func TestCommandErrorsAreOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesWhatIsTaken: a second serve on the data directory of a
+// running one exits non-zero naming the directory, and one on a busy port
+// says to choose another --addr.
+func TestServeRefusesWhatIsTaken(t *testing.T) {
+	t.Setenv("PUSHSIM_HOME", t.TempDir())
+	dir := filepath.Join(t.TempDir(), "data")
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--addr", addr}, io.Discard, io.Discard) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitHealthy(t, "http://"+addr)
+
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, []string{dir, "in use", "--data"}},
+		{[]string{"serve", "--memory", "--addr", addr}, []string{addr, "--addr"}},
+	} {
+		var stderr strings.Builder
+		code := run(context.Background(), c.args, io.Discard, &stderr)
+		msg := strings.TrimSpace(stderr.String())
+		if code == 0 || strings.Contains(msg, "\n") {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, msg)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%v: %q does not say %q", c.args, msg, w)
+			}
+		}
+	}
+}

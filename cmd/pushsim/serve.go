@@ -8,15 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/pushsim/pushsim/server"
 	"github.com/pushsim/pushsim/server/push"
 	"github.com/pushsim/pushsim/server/webhook"
-	"github.com/pushsim/pushsim/tui/workshop"
+	"github.com/pushsim/pushsim/workshop"
 )
 
 const serveUsage = `Usage: pushsim serve [flags]
@@ -91,7 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		dir = filepath.Join(home, "server")
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listen(*addr)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer stop()
 	}
-	return serveHTTP(ctx, ln, srv, log)
+	return srv.Serve(ctx, ln)
+}
+
+// listen opens the listen address, and says what to do when it is taken.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s is already in use (another pushsim?): choose another address with --addr, e.g. --addr 127.0.0.1:0 for any free port: %w", addr, err)
+	}
+	return ln, err
 }
 
 // serveWorkshop starts the SSH phone server beside the Verify server; stop
@@ -191,69 +200,4 @@ func serveWorkshop(addr, dataDir, serverURL string, log *slog.Logger, stdout io.
 func portOf(a net.Addr) string {
 	_, port, _ := net.SplitHostPort(a.String())
 	return port
-}
-
-// serveHTTP serves until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, ln net.Listener, srv *server.Server, log *slog.Logger) error {
-	r := startServing(ln, srv, log)
-	select {
-	case err := <-r.served:
-		return errors.Join(err, r.stop(0))
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	return r.stop(3 * time.Second)
-}
-
-// serving is a server answering HTTP on a listener with its background
-// work (delivery, sweeps) running.
-type serving struct {
-	hs             *http.Server
-	srv            *server.Server
-	stopBackground context.CancelFunc
-	ran            chan struct{}
-	served         chan error
-}
-
-func startServing(ln net.Listener, srv *server.Server, log *slog.Logger) *serving {
-	r := &serving{
-		hs: &http.Server{
-			Handler:           srv.Handler(),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-		srv: srv, ran: make(chan struct{}), served: make(chan error, 1),
-	}
-	var background context.Context
-	background, r.stopBackground = context.WithCancel(context.Background())
-	go func() { srv.Run(background); close(r.ran) }()
-	go func() {
-		if err := r.hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			r.served <- err
-		}
-	}()
-	return r
-}
-
-// stop closes the phones' push sockets with 1001, lets in-flight requests
-// finish for up to grace, then closes whatever is left (a client can leave
-// a connection open that never sends a request, which a graceful shutdown
-// would otherwise wait seconds for), and stops the background work after
-// it has written down what it can.
-func (r *serving) stop(grace time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	err := r.srv.Shutdown(ctx)
-	if r.hs.Shutdown(ctx) != nil {
-		err = errors.Join(err, r.hs.Close())
-	}
-	r.stopBackground()
-	<-r.ran
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = nil // sockets that outlived the grace were closed, as intended
-	}
-	return err
 }

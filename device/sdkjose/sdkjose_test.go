@@ -118,7 +118,7 @@ func TestChallengeAuthPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(token, es256Only)
+	jws, err := jose.ParseSignedCompact(token, es256Only)
 	if err != nil {
 		t.Fatal(err)
 	}

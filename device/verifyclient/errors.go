@@ -72,21 +72,32 @@ var (
 // Wrap returns cause as an SDK error of the given kind.
 func Wrap(code Code, cause error) error { return &Error{Code: code, Cause: cause} }
 
-// Input-error causes, with the SDK's messages.
+// Input-error causes, with the SDK's messages copied verbatim (capitals
+// included): apps and tests compare them with the Android SDK's.
 var (
-	ErrExpiredChallenge        = errors.New("Expired challenge can not be updated")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
+	ErrExpiredChallenge = errors.New("Expired challenge can not be updated")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
 	ErrAlreadyUpdatedChallenge = errors.New("Responded challenge can not be updated")
 	ErrNotUpdatedChallenge     = errors.New("Challenge was not updated")
-	ErrInvalidChallenge        = errors.New("Invalid challenge for received factor")
-	ErrEmptyChallengeSid       = errors.New("Empty challenge sid")
-	ErrEmptyFactorSid          = errors.New("Empty factor sid")
-	ErrWrongFactor             = errors.New("Wrong factor for challenge")
-	ErrInvalidFactor           = errors.New("Invalid factor")
-	ErrSignatureFields         = errors.New("Signature fields or response not set")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
+	ErrInvalidChallenge = errors.New("Invalid challenge for received factor")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
+	ErrEmptyChallengeSid = errors.New("Empty challenge sid")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
+	ErrEmptyFactorSid = errors.New("Empty factor sid")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
+	ErrWrongFactor = errors.New("Wrong factor for challenge")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
+	ErrInvalidFactor = errors.New("Invalid factor")
+	//lint:ignore ST1005 the Android SDK's message, verbatim
+	ErrSignatureFields = errors.New("Signature fields or response not set")
 )
 
 // ErrKeyPairNotSet is the key-storage and token-generation cause when a
 // factor has no private key.
+//
+//lint:ignore ST1005 the Android SDK's message, copied verbatim.
 var ErrKeyPairNotSet = errors.New("Key pair not set")
 
 // APIError is a Twilio error body: {"code", "message", "more_info", "status"}.

@@ -162,7 +162,7 @@ func (b *Backend) list(r *http.Request, identity, below string, q url.Values, ke
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(page[key], &items); err != nil {
-		return nil, fmt.Errorf("Verify's %s list: %w", key, err)
+		return nil, fmt.Errorf("the %s list from Verify: %w", key, err)
 	}
 	return asHelperLibraryList(items)
 }

@@ -7,10 +7,11 @@ package servertest
 
 import (
 	"context"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pushsim/pushsim/server"
 )
@@ -33,59 +34,50 @@ type Server struct {
 	URL              string
 	AccountSid, Auth string
 
-	ts        *httptest.Server
-	mu        sync.Mutex
-	stopRun   func()
+	stop      context.CancelFunc
+	served    chan error
 	closeOnce sync.Once
 }
 
 // Start starts a server; it is closed when the test ends.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	o.Config.TestCredentials, o.Config.PublicURL = true, "http://"+ts.Listener.Addr().String()
-	srv, err := server.New(context.Background(), o.Config)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		ts.Close()
 		t.Fatal(err)
 	}
-	ts.Config.Handler = srv.Handler()
+	o.Config.TestCredentials, o.Config.PublicURL = true, "http://"+ln.Addr().String()
+	o.Config.PauseBackground = o.Paused
 	if o.Wrap != nil {
-		ts.Config.Handler = o.Wrap(srv.Handler())
+		o.Config.WrapHandler = o.Wrap
 	}
-	ts.Start()
-	s := &Server{Server: srv, URL: ts.URL, ts: ts}
+	if o.Config.ShutdownGrace == 0 {
+		o.Config.ShutdownGrace = time.Second // a test's stray request need not hold it up longer
+	}
+	srv, err := server.New(context.Background(), o.Config)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Server{Server: srv, URL: o.Config.PublicURL, stop: stop, served: make(chan error, 1)}
 	s.AccountSid, s.Auth = srv.Credentials()
-	if !o.Paused {
-		s.Run()
-	}
+	go func() { s.served <- srv.Serve(ctx, ln) }()
 	t.Cleanup(s.Close)
 	return s
 }
 
-// Run starts the background work; it stops on Close.
-func (s *Server) Run() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Server.Run(ctx); close(done) }()
-	s.mu.Lock()
-	s.stopRun = func() { cancel(); <-done }
-	s.mu.Unlock()
-}
+// Run starts background work held back by Options.Paused.
+func (s *Server) Run() { s.Resume() }
 
-// Close stops the server as a shutdown would (push sockets closed with
-// 1001, background work flushed) and releases its store. It may be called
-// more than once, so that a test can restart on the same data.
+// Close stops the server as a shutdown does (push sockets closed with
+// 1001, in-flight requests finished, background work flushed) and releases
+// its store. It may be called more than once, so that a test can restart
+// on the same data.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
-		s.Server.Shutdown(context.Background())
-		s.mu.Lock()
-		stop := s.stopRun
-		s.mu.Unlock()
-		if stop != nil {
-			stop()
-		}
-		s.ts.Close()
+		s.stop()
+		<-s.served
 		s.Server.Close()
 	})
 }

@@ -30,6 +30,7 @@ type SQLite struct {
 	writer *sql.DB // one connection: writes are serialised here
 	reader *sql.DB
 	stmts  map[*sql.DB]*stmtCache
+	lock   *os.File // the data directory's lock; nil in memory
 }
 
 // stmtCache keeps each query prepared once per pool: parsing SQL again on
@@ -96,8 +97,9 @@ var memorySeq atomic.Int64
 
 // OpenSQLite opens (creating if needed) the database in dir. An empty dir
 // opens a private in-memory database that vanishes on Close.
-func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
+func OpenSQLite(ctx context.Context, dir string) (_ *SQLite, err error) {
 	var dsn string
+	var lock *os.File
 	if dir == "" {
 		// A named shared-cache memory database lets the reader pool see the
 		// writer's data; the name keeps concurrent instances apart.
@@ -107,6 +109,14 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
+		if lock, err = lockDir(dir); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				lock.Close()
+			}
+		}()
 		path := filepath.Join(dir, "pushsim.db")
 		// Checkpoints run in the background (Checkpoint), not inside the
 		// commit that happens to cross the WAL's threshold: that commit
@@ -133,7 +143,7 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 		}
 		reader.SetMaxOpenConns(4)
 	}
-	s := &SQLite{writer: writer, reader: reader, stmts: map[*sql.DB]*stmtCache{}}
+	s := &SQLite{writer: writer, reader: reader, lock: lock, stmts: map[*sql.DB]*stmtCache{}}
 	for _, db := range []*sql.DB{writer, reader} {
 		s.stmts[db] = &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
 	}
@@ -162,6 +172,9 @@ func (s *SQLite) Close() error {
 	err := s.writer.Close()
 	if s.reader != s.writer {
 		err = errors.Join(err, s.reader.Close())
+	}
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close()) // closing releases the lock
 	}
 	return err
 }

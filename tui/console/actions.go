@@ -1,0 +1,169 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/pushsim/pushsim/internal/backendclient"
+	"github.com/pushsim/pushsim/tui/style"
+)
+
+// SignInKind is which of the console's sign-ins to make.
+type SignInKind int
+
+const (
+	SignInPlain SignInKind = iota
+	SignInNumberMatch
+	SignInBombing
+)
+
+// bombingAttempts is how many sign-ins a push-bombing burst makes: more
+// than the five unanswered challenges a factor may hold, so the server's
+// refusal shows.
+const bombingAttempts = 8
+
+// signInContext is what a login page knows about the attempt and sends
+// along for the phone to show.
+type signInContext struct{ location, ip, browser string }
+
+var (
+	userSignIn     = signInContext{"Lisbon, Portugal", "203.0.113.7", "Firefox 140 on macOS"}
+	attackerSignIn = signInContext{"Unknown (VPN exit node)", "198.51.100.23", "Chrome 139 on Windows"}
+)
+
+// signInForm is the create-challenge request of a login page: the message
+// and the context fields (location, IP, browser, time) the phone shows. It
+// names no factor, so the sample backend challenges every verified phone
+// of the user and withdraws the others once one answers.
+func (c *Console) signInForm(kind SignInKind) url.Values {
+	who := userSignIn
+	if kind == SignInBombing {
+		who = attackerSignIn
+	}
+	details, _ := json.Marshal([]map[string]string{
+		{"label": "Location", "value": who.location},
+		{"label": "IP", "value": who.ip},
+		{"label": "Browser", "value": who.browser},
+		{"label": "Time", "value": c.com.Clock().UTC().Format("2006-01-02 15:04:05 UTC")},
+	})
+	form := url.Values{"identity": {c.user}, "message": {"Sign in to Acme?"}, "details": {string(details)}}
+	if kind == SignInNumberMatch {
+		form.Set("numberMatch", "true")
+	}
+	return form
+}
+
+// startSignIn signs the user in once, or bombingAttempts times in a burst.
+func (c *Console) startSignIn(kind SignInKind) tea.Cmd {
+	labels := map[SignInKind]string{SignInPlain: "Signing in…", SignInNumberMatch: "Signing in…", SignInBombing: "Bombing…"}
+	spin, ok := c.begin(labels[kind])
+	if !ok {
+		return nil
+	}
+	attempts := 1
+	if kind == SignInBombing {
+		attempts = bombingAttempts
+	}
+	client, form, parent := c.client, c.signInForm(kind), c.com.Context
+	return tea.Batch(spin, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, requestTimeout)
+		defer cancel()
+		msg := SignedInMsg{Kind: kind, Tries: attempts}
+		for range attempts {
+			s, err := client.SignIn(ctx, form)
+			var apiErr *backendclient.APIError
+			switch {
+			case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
+				msg.Refused = append(msg.Refused, err) // every phone at its cap
+			case err != nil:
+				return SignedInMsg{Kind: kind, Err: err}
+			default:
+				msg.Attempts = append(msg.Attempts, s.Challenges)
+				msg.Refused = append(msg.Refused, s.Refusals()...)
+			}
+		}
+		return msg
+	})
+}
+
+// signedIn shows what a sign-in created: the newest challenge is selected
+// and the code the sign-in page shows is kept.
+func (c *Console) signedIn(msg SignedInMsg) tea.Cmd {
+	c.busy = ""
+	if msg.Err != nil {
+		c.fail("Sign in failed", msg.Err)
+		return nil
+	}
+	created := 0
+	for _, group := range msg.Attempts {
+		created += len(group)
+		if len(group) > 0 {
+			c.selected = group[len(group)-1].Sid // the newest, on top of the list
+		}
+	}
+	switch {
+	case msg.Kind == SignInBombing:
+		c.result = outcome{
+			text:    fmt.Sprintf("Push bombing: %d sign-ins, %d pushed, %d refused", msg.Tries, created, len(msg.Refused)),
+			detail:  "the server stops a flood at 5 unanswered challenges per phone",
+			refused: len(msg.Refused) > 0,
+		}
+		if len(msg.Refused) > 0 {
+			c.result.detail = msg.Refused[0].Error()
+		}
+	case created == 0:
+		c.fail("Sign in refused", errors.Join(msg.Refused...))
+	default:
+		c.result = outcome{text: "Sign-in pushed to " + plural(created, "phone"), detail: "challenge " + style.Shorten(msg.Attempts[0][0].Sid, 14)}
+		if len(msg.Refused) > 0 {
+			c.result.detail, c.result.refused = msg.Refused[0].Error(), true
+		}
+		if msg.Kind == SignInNumberMatch {
+			c.code = msg.Attempts[0][0].Code()
+		}
+	}
+	return c.refresh()
+}
+
+// startResend pushes the selected challenge again through Verify's
+// Notifications resource; the server answers for challenges that cannot
+// be resent.
+func (c *Console) startResend() tea.Cmd {
+	return c.onSelected("resend", "Resending…", func(ctx context.Context, client *backendclient.Client, ch backendclient.Challenge) tea.Msg {
+		n, err := client.Resend(ctx, ch.Identity, ch.Sid)
+		return resentMsg{challengeSid: ch.Sid, notification: n, err: err}
+	})
+}
+
+// startExpire ends the selected challenge now.
+func (c *Console) startExpire() tea.Cmd {
+	return c.onSelected("expire", "Expiring…", func(ctx context.Context, client *backendclient.Client, ch backendclient.Challenge) tea.Msg {
+		return expiredMsg{challengeSid: ch.Sid, err: client.Expire(ctx, ch.Identity, ch.Sid)}
+	})
+}
+
+// onSelected runs call on the selected challenge in the background, with
+// a spinner saying busy, or says why it cannot.
+func (c *Console) onSelected(verb, busy string, call func(context.Context, *backendclient.Client, backendclient.Challenge) tea.Msg) tea.Cmd {
+	ch, ok := c.selectedChallenge()
+	if !ok {
+		c.result = outcome{failed: true, text: "No challenge to " + verb + " yet: sign in first"}
+		return nil
+	}
+	spin, ok := c.begin(busy)
+	if !ok {
+		return nil
+	}
+	client, parent := c.client, c.com.Context
+	return tea.Batch(spin, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, requestTimeout)
+		defer cancel()
+		return call(ctx, client, ch)
+	})
+}

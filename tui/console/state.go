@@ -1,0 +1,28 @@
+package console
+
+// State is what a host can read of the console between messages, and
+// what a host's tests wait on instead of reaching in.
+type State struct {
+	// Newest is the newest challenge listed; Statuses every listed
+	// challenge's status as the console words it ("not needed" for one
+	// the backend withdrew).
+	Newest   string
+	Statuses map[string]string
+	// Code is the number the sign-in page shows for the latest
+	// number-matching sign-in.
+	Code string
+	// Busy names the action in flight, if any.
+	Busy string
+}
+
+// State reports what the console knows now.
+func (c *Console) State() State {
+	s := State{Statuses: map[string]string{}, Code: c.code, Busy: c.busy}
+	for _, ch := range c.challenges {
+		s.Statuses[ch.Sid] = c.statusWord(ch)
+	}
+	if len(c.challenges) > 0 {
+		s.Newest = c.challenges[0].Sid
+	}
+	return s
+}

@@ -1,0 +1,16 @@
+// Package demo is `pushsim demo`: the host that lays out the app backend's
+// console (package console) or the guided tour (package tour) beside one or
+// more phones of one user (package phone), all talking to one server.
+//
+// The host owns the layout and the routing, as soft-serve's root model
+// does: sizes cascade from here (SetSize on every pane), keys go to the
+// pane with focus, clicks to the pane under the pointer in its own
+// coordinates, and every other message to every pane, each taking only its
+// own. It also carries what one pane asks of another: a phone's events to
+// the console or the tour, the tour's requests to its phone, and the
+// console's news of a withdrawn challenge to every phone.
+//
+// The demo builds its phones from devices, as `pushsim device` and the
+// workshop do, and starts no listener: the tour's stage comes from the
+// caller.
+package demo
