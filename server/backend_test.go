@@ -294,7 +294,7 @@ func TestTemplateRequests(t *testing.T) {
 // Verify as it is, and Verify's refusals reach access-token's caller in
 // the shape of the helper library's exception.
 func TestIdentityProcessingRaw(t *testing.T) {
-	h := newHarnessWith(t, server.Config{Now: newClock().Now, IdentityProcessing: "raw"}, newClock())
+	h := newHarnessWith(t, server.Config{IdentityProcessing: "raw"}, newClock())
 	var shapes map[string][]string
 	readFixture(t, "shapes.json", &shapes)
 	status, body := h.send(http.MethodPost, "/backend/access-token", "identity=alice-0001", formType, false)
@@ -535,7 +535,7 @@ func TestSignInReachesEveryPhone(t *testing.T) {
 // and knowing a user's name is not enough to enroll a second phone.
 func TestGuardedBackend(t *testing.T) {
 	clock := newClock()
-	h := newHarnessWith(t, server.Config{Now: clock.Now, Exposed: true}, clock)
+	h := newHarnessWith(t, server.Config{Exposed: true}, clock)
 	h.run()
 	victim := enrolledVia(h, "victim") // the first phone of a new name needs nothing
 	hashed := backend.HashIdentity("victim")

@@ -24,7 +24,7 @@ var benchPhones = flag.Int("phones", 1000, "connected phones in BenchmarkCreateT
 func BenchmarkCreateToPhone(b *testing.B) {
 	clock := newClock()
 	// Every test phone dials from 127.0.0.1: lift the per-address cap.
-	h := newHarnessWith(b, server.Config{DataDir: benchDataDir(b), Now: clock.Now, Push: push.Config{MaxConnsPerAddr: 1 << 20}}, clock)
+	h := newHarnessWith(b, server.Config{DataDir: benchDataDir(b), Push: push.Config{MaxConnsPerAddr: 1 << 20}}, clock)
 	h.run()
 	var svc struct{ Sid string }
 	h.account(http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"bench"}}, http.StatusCreated, &svc)

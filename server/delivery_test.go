@@ -254,7 +254,7 @@ func (loopbackResolver) LookupNetIP(context.Context, string, string) ([]netip.Ad
 }
 
 func TestStrictWebhookPolicyRefusesPrivateURLs(t *testing.T) {
-	h := newHarnessWith(t, server.Config{Now: newClock().Now, WebhookPolicy: webhook.Strict, WebhookResolver: loopbackResolver{}}, newClock())
+	h := newHarnessWith(t, server.Config{WebhookPolicy: webhook.Strict, WebhookResolver: loopbackResolver{}}, newClock())
 	var svc struct{ Sid string }
 	h.account(http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"strict"}}, http.StatusCreated, &svc)
 	for _, u := range []string{"http://127.0.0.1/h", "http://[::1]/h", "http://10.0.0.1/h", "http://169.254.169.254/latest/meta-data", "https://rebind.example.com/h"} {

@@ -39,13 +39,13 @@ type harness struct {
 }
 
 func newHarness(t testing.TB, dir string, clock *testClock) *harness {
-	return newHarnessWith(t, server.Config{DataDir: dir, Now: clock.Now}, clock)
+	return newHarnessWith(t, server.Config{DataDir: dir}, clock)
 }
 
-// newHarnessWith starts a server from cfg.
+// newHarnessWith starts a server from cfg whose clock is clock.
 func newHarnessWith(t testing.TB, cfg server.Config, clock *testClock) *harness {
 	t.Helper()
-	srv := servertest.Start(t, servertest.Options{Config: cfg, Paused: true})
+	srv := servertest.Start(t, servertest.Options{Config: cfg, Clock: clock, Paused: true})
 	return &harness{t: t, clock: clock, srv: srv, sid: srv.AccountSid, token: srv.Auth}
 }
 

@@ -20,6 +20,8 @@ import (
 // filled in.
 type Options struct {
 	Config server.Config
+	// Clock, when set, is the server's clock (Config.Now).
+	Clock *Clock
 	// Wrap, when set, sees every request, so a test can watch the wire.
 	Wrap func(http.Handler) http.Handler
 	// Paused leaves the background work (delivery, sweeps) stopped until
@@ -48,6 +50,9 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	o.Config.TestCredentials, o.Config.PublicURL = true, "http://"+ln.Addr().String()
 	o.Config.PauseBackground = o.Paused
+	if o.Clock != nil {
+		o.Config.Now = o.Clock.Now
+	}
 	if o.Wrap != nil {
 		o.Config.WrapHandler = o.Wrap
 	}

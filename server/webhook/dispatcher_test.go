@@ -11,25 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushsim/pushsim/internal/testclock"
 	twilio "github.com/twilio/twilio-go/client"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 type record struct {
 	id          int64
@@ -167,7 +151,7 @@ func startDispatcher(t *testing.T, cfg DispatcherConfig) (*Dispatcher, func()) {
 
 func TestDispatcherRetriesWithOneUUIDUntilSuccess(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := &fakeClock{now: t0}
+	clock := testclock.New(t0)
 	hook, hits := flakyReceiver(t, 2)
 	params := verifyEvent()
 	params.Del("uuid") // the dispatcher adds it from EventUUID
@@ -215,7 +199,7 @@ func TestDispatcherRetriesWithOneUUIDUntilSuccess(t *testing.T) {
 
 func TestDispatcherGivesUpAfterMaxAttempts(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := &fakeClock{now: t0}
+	clock := testclock.New(t0)
 	hook, hits := flakyReceiver(t, 1000)
 	q := newMemQueue(t0, Delivery{ID: 7, EventUUID: "u-7", URL: hook, Params: url1()})
 	d, stop := startDispatcher(t, DispatcherConfig{Queue: q, Now: clock.Now, MaxAttempts: 3})
@@ -283,7 +267,7 @@ func TestDispatcherBoundsConcurrency(t *testing.T) {
 
 func TestDispatcherHoldsDeliveryWhenRecordFails(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := &fakeClock{now: t0}
+	clock := testclock.New(t0)
 	hook, hits := flakyReceiver(t, 0)
 	q := newMemQueue(t0, Delivery{ID: 1, EventUUID: "u-1", URL: hook, Params: url1()})
 	q.failSaves.Store(1)
