@@ -42,11 +42,12 @@ tmux -L "$sock" new-session -d -s phone -x 44 -y 24 \
 	"PUSHSIM_HOME=$work $bin device --server $server --identity alice"
 sleep 2
 keys Enter # open alice's factor
-challenge "Transfer €120 to Bob" -d amount=€120
+challenge "Transfer €120 to Bob" --data-urlencode 'details=[{"label":"Amount","value":"€120"}]'
 sleep 1
 keys Escape # dismiss the banner
 keys a      # approve it
-challenge "Log in to Acme?" -d location=Lisbon -d browser="Firefox 140" -d 'hidden={"ip":"203.0.113.7"}'
+challenge "Log in to Acme?" --data-urlencode 'details=[{"label":"Location","value":"Lisbon"},{"label":"Browser","value":"Firefox 140"}]' \
+	--data-urlencode 'hiddenDetails={"ip":"203.0.113.7"}'
 sleep 0.7
 capture phone-push
 keys Enter # open it from the banner
