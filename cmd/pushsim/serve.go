@@ -10,13 +10,19 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/server/push"
 	"github.com/pushsim/pushsim/server/webhook"
 	"github.com/pushsim/pushsim/workshop"
+	"github.com/pushsim/pushsim/workshop/pollsummary"
+	"github.com/pushsim/pushsim/workshop/reach"
 )
 
 const serveUsage = `Usage: pushsim serve [flags]
@@ -28,7 +34,8 @@ Examples:
   pushsim serve                          # 127.0.0.1:4010, state in ~/.pushsim/server
   pushsim serve --memory                 # nothing kept after exit
   pushsim serve --addr 0.0.0.0:4010 --public-url http://laptop.local:4010
-  pushsim serve --ssh :2222              # a phone for every "ssh -p 2222 name@host"
+  pushsim serve --addr 0.0.0.0:4010 --ssh :2222 --quiet
+                                         # a phone for every "ssh -p 2222 name@host"
 
 Flags:
 `
@@ -75,7 +82,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID (env PUSHSIM_ACCOUNT_SID)")
 	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token (env PUSHSIM_AUTH_TOKEN)")
 	policy := fs.String("webhook-policy", os.Getenv("PUSHSIM_WEBHOOK_POLICY"), "dev (loopback and private webhook URLs allowed) or strict (public addresses only); default dev on loopback, strict otherwise")
-	sshAddr := fs.String("ssh", os.Getenv("PUSHSIM_SSH"), "also serve a phone to every SSH connection on this `ADDR` (e.g. :2222), enrolled under the SSH user name (env PUSHSIM_SSH)")
+	sshAddr := fs.String("ssh", os.Getenv("PUSHSIM_SSH"), "also serve a phone to every SSH connection on this `ADDR` (e.g. :2222: the port on --addr's host), enrolled under the SSH user name, which then belongs to the SSH key that used it first (env PUSHSIM_SSH)")
+	logLevel := fs.String("log-level", envDefault("PUSHSIM_LOG_LEVEL", "info"), "debug (every request, every poll), info (polls summed up every 30s), warn or error (env PUSHSIM_LOG_LEVEL)")
+	quiet := fs.Bool("quiet", false, "log only warnings and errors: --log-level warn")
 	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
 	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
 	if err := parseFlags(fs, args); err != nil {
@@ -91,6 +100,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		dir = filepath.Join(home, "server")
 	}
+	levelFlagGiven := false
+	fs.Visit(func(f *flag.Flag) { levelFlagGiven = levelFlagGiven || f.Name == "log-level" })
+	level, err := parseLogLevel(*logLevel, *quiet, levelFlagGiven)
+	if err != nil {
+		return err
+	}
+	processing, err := backend.ParseIdentityProcessing(*identities)
+	if err != nil {
+		return err
+	}
 	ln, err := listen(*addr)
 	if err != nil {
 		return err
@@ -100,6 +119,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
+	// The server's calls to itself and the workshop's phones go over
+	// loopback, never to an address like [::] that names no host.
+	internal := "http://" + loopbackAddr(*addr, ln.Addr())
 	loopback := isLoopback(ln.Addr().String())
 	webhooks := webhook.Dev
 	if !loopback {
@@ -110,17 +132,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	logs := pollsummary.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}), pollsummary.Options{})
+	defer logs.Every(30 * time.Second)()
+	log := slog.New(logs)
 	var pushCfg push.Config
 	if *sshAddr != "" {
-		// Every workshop phone dials the push service from loopback.
-		pushCfg.MaxConnsPerAddr = 10000
+		// Every workshop phone dials the push service from loopback; phones
+		// elsewhere keep the usual per-address cap.
+		pushCfg.MaxConnsPerLoopbackAddr = 10000
 	}
 	srv, err := server.New(ctx, server.Config{
 		WebhookPolicy: webhooks, Push: pushCfg,
 		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
 		TestCredentials: loopback, Exposed: !loopback, IdentityProcessing: *identities, PublicURL: base, Logger: log,
-		InternalURL: "http://" + ln.Addr().String(),
+		InternalURL: internal,
 	})
 	if err != nil {
 		return err
@@ -128,24 +153,51 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer srv.Close()
 	sid, token := srv.Credentials()
 	if srv.GeneratedCredentials() {
-		fmt.Fprintf(stdout, "Generated credentials (shown once, kept in %s):\n  Account SID: %s\n  Auth token:  %s\n", dir, sid, token)
+		kept := "kept in " + dir
+		if dir == "" {
+			kept = "forgotten at exit: --memory"
+		}
+		fmt.Fprintf(stdout, "Generated credentials (shown once, %s):\n  Account SID: %s\n  Auth token:  %s\n", kept, sid, token)
 	}
 	where := dir
 	if where == "" {
 		where = "memory"
 	}
-	fmt.Fprintf(stdout, "pushsim %s serving Verify v2 at %s/v2 (account %s, state in %s)\n", version, base, sid, where)
+	// A listener bound everywhere reports [::], which nobody can type: the
+	// banner names the machine's addresses instead.
+	urls := []string{base}
+	if *publicURL == "" {
+		urls = reach.Listener(ln.Addr(), "").URLs()
+	}
+	shown := urls[0]
+	fmt.Fprintf(stdout, "pushsim %s serving Verify v2 at %s/v2 (account %s, state in %s)\n", version, shown, sid, where)
+	if len(urls) > 1 {
+		fmt.Fprintf(stdout, "  also at %s/v2\n", strings.Join(urls[1:], "/v2, "))
+	}
 	if !loopback {
-		fmt.Fprintf(stdout, "Reachable from the network: the sample backend's calls need the account's credentials (curl -u %s:…), and a second phone for a user needs a code from\n  curl -u %s:… %s/backend/enrollment-code -d identity=<name>\n", sid, sid, base)
+		fmt.Fprintf(stdout, "Reachable from the network: the sample backend's calls need the account's credentials (curl -u %s:…), and a second phone for a user needs a code from\n  curl -u %s:… %s/backend/enrollment-code -d identity=<name>\n", sid, sid, shown)
 	}
-	if *sshAddr != "" {
-		stop, err := serveWorkshop(*sshAddr, dir, "http://"+ln.Addr().String(), log, stdout)
-		if err != nil {
-			return err
+	if *sshAddr == "" {
+		return srv.Serve(ctx, ln)
+	}
+	stop, err := serveWorkshop(workshopListenAddr(*sshAddr, *addr), dir, internal, processing == backend.IdentityRaw, *publicURL, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	// Attendees are told the server stopped while the server their phones
+	// talk to still answers; only then does it shut down.
+	serving, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop()
+			stopServing()
+		case <-serving.Done():
 		}
-		defer stop()
-	}
-	return srv.Serve(ctx, ln)
+	}()
+	return srv.Serve(serving, ln)
 }
 
 // listen opens the listen address, and says what to do when it is taken.
@@ -157,18 +209,21 @@ func listen(addr string) (net.Listener, error) {
 	return ln, err
 }
 
-// serveWorkshop starts the SSH phone server beside the Verify server; stop
-// ends its sessions.
-func serveWorkshop(addr, dataDir, serverURL string, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
+// serveWorkshop starts the SSH phone server beside the Verify server and
+// prints how attendees connect; stop tells every attendee the server
+// stopped and ends their sessions. It may be called more than once.
+func serveWorkshop(addr, dataDir, serverURL string, rawIdentities bool, publicURL string, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
+	kept := filepath.Join(dataDir, "workshop-phones")
 	cleanup := func() {}
 	if dataDir == "" {
 		if dataDir, err = os.MkdirTemp("", "pushsim-workshop-"); err != nil {
 			return nil, err
 		}
 		cleanup = func() { os.RemoveAll(dataDir) }
+		kept = ""
 	}
 	ws, err := workshop.New(workshop.Config{
-		ServerURL: serverURL, HostKeyPath: filepath.Join(dataDir, "ssh_host_ed25519"),
+		ServerURL: serverURL, RawIdentities: rawIdentities, HostKeyPath: filepath.Join(dataDir, "ssh_host_ed25519"),
 		PhonesDir: filepath.Join(dataDir, "workshop-phones"), AppVersion: version, Logger: log,
 	})
 	if err != nil {
@@ -176,11 +231,26 @@ func serveWorkshop(addr, dataDir, serverURL string, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		err = fmt.Errorf("%s is already in use: choose another port with --ssh: %w", addr, err)
+	}
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
-	fmt.Fprintf(stdout, "Workshop phones: ssh -p %s <your-name>@<this host>\n", portOf(ln.Addr()))
+	r := reach.Listener(ln.Addr(), publicURL)
+	fmt.Fprintf(stdout, "Workshop phones: ssh -p %s <your-name>@%s\n", r.Port, r.Hosts[0])
+	for _, h := range r.Hosts[1:] {
+		fmt.Fprintf(stdout, "  or             ssh -p %s <your-name>@%s\n", r.Port, h)
+	}
+	if r.ThisMachineOnly {
+		fmt.Fprintf(stdout, "  (this machine only: --ssh 0.0.0.0:%s lets the room connect)\n", r.Port)
+	}
+	if kept != "" {
+		fmt.Fprintf(stdout, "  A name belongs to the first SSH key that uses it; kept in %s\n", kept)
+	} else {
+		fmt.Fprintln(stdout, "  A name belongs to the first SSH key that uses it, until the server stops (--memory)")
+	}
 	done := make(chan struct{})
 	go func() {
 		if err := ws.Serve(ln); err != nil {
@@ -188,16 +258,63 @@ func serveWorkshop(addr, dataDir, serverURL string, log *slog.Logger, stdout io.
 		}
 		close(done)
 	}()
+	var once sync.Once
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		ws.Shutdown(ctx)
-		<-done
-		cleanup()
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := ws.Shutdown(ctx); err != nil {
+				log.Warn("ssh server shutdown", "err", err)
+			}
+			<-done
+			cleanup()
+		})
 	}, nil
 }
 
-func portOf(a net.Addr) string {
-	_, port, _ := net.SplitHostPort(a.String())
-	return port
+// workshopListenAddr is where --ssh listens: a bare port or an address
+// without a host takes --addr's host, so a server kept on loopback keeps
+// its workshop there too.
+func workshopListenAddr(ssh, httpAddr string) string {
+	if _, err := strconv.Atoi(ssh); err == nil {
+		ssh = ":" + ssh
+	}
+	host, port, err := net.SplitHostPort(ssh)
+	if err != nil || host != "" {
+		return ssh // net.Listen says what is wrong with it
+	}
+	httpHost, _, _ := net.SplitHostPort(httpAddr)
+	return net.JoinHostPort(httpHost, port)
+}
+
+// loopbackAddr is how this machine reaches a listener: its own address,
+// or loopback when it is bound to every interface.
+func loopbackAddr(flagAddr string, ln net.Addr) string {
+	host, port, err := net.SplitHostPort(ln.String())
+	if err != nil {
+		return ln.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if flagHost, _, _ := net.SplitHostPort(flagAddr); flagHost == "::" {
+			host = "::1" // an IPv6-only listener may not take IPv4
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// parseLogLevel reads --log-level and --quiet; --quiet is warn, and wins
+// over PUSHSIM_LOG_LEVEL but not over a --log-level that says otherwise.
+func parseLogLevel(name string, quiet, levelFlagGiven bool) (slog.Level, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(name)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: use debug, info, warn or error", name)
+	}
+	if !quiet {
+		return level, nil
+	}
+	if levelFlagGiven && level != slog.LevelWarn {
+		return 0, fmt.Errorf("--quiet is --log-level warn, and --log-level says %s: use one", name)
+	}
+	return slog.LevelWarn, nil
 }

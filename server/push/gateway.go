@@ -39,6 +39,12 @@ type Config struct {
 	MaxQueuePerToken int           // default 64
 	MaxQueued        int           // all tokens together; default 100,000
 	SweepInterval    time.Duration // how often expired messages are dropped; default 30s
+
+	// MaxConnsPerLoopbackAddr, when above MaxConnsPerAddr, is the cap for
+	// connections from a loopback address instead: phones this machine
+	// runs itself (the SSH workshop's) all come from one, while the cap
+	// for everyone else stays.
+	MaxConnsPerLoopbackAddr int
 }
 
 func (c *Config) setDefaults() {
@@ -197,12 +203,19 @@ func (g *Gateway) admit(addr string) int {
 	if g.closed {
 		return http.StatusServiceUnavailable
 	}
-	if g.perAddr[addr] >= g.cfg.MaxConnsPerAddr {
+	if g.perAddr[addr] >= g.cfg.maxConnsFrom(addr) {
 		return http.StatusTooManyRequests
 	}
 	g.perAddr[addr]++
 	g.wg.Add(1)
 	return 0
+}
+
+func (c *Config) maxConnsFrom(addr string) int {
+	if ip := net.ParseIP(addr); ip != nil && ip.IsLoopback() && c.MaxConnsPerLoopbackAddr > c.MaxConnsPerAddr {
+		return c.MaxConnsPerLoopbackAddr
+	}
+	return c.MaxConnsPerAddr
 }
 
 func (g *Gateway) release(addr string) {
