@@ -33,14 +33,14 @@ waitfor() { # text on screen, within five seconds
 
 tmux -L "$sock" new-session -d -s demo -x 120 -y 36 "$bin demo --data $work/state"
 waitfor verified
-keys s     # the console signs alice in
+keys i     # the console signs alice in
 waitfor "Sign-in pushed"
 keys Tab   # over to the phone
 keys Enter # open the push's banner
 keys a     # approve
 waitfor "✓ challenge.approved"
 keys Tab   # back to the console
-keys n     # sign in with number matching
+keys m     # sign in with number matching
 waitfor "Sign-in page shows"
 keys Tab
 keys Enter

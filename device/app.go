@@ -101,7 +101,9 @@ func (d *Device) Launch(ctx context.Context, o LaunchOptions) error {
 
 func (d *Device) autoAnswer(ctx context.Context, events <-chan Event, status string) {
 	for e := range events {
-		if e.Kind != EventChallenge {
+		// A challenge announced again (resent) was answered when it was
+		// first announced.
+		if e.Kind != EventChallenge || d.settled(e.ChallengeSid) {
 			continue
 		}
 		if _, err := d.UpdateChallenge(ctx, e.FactorSid, e.ChallengeSid, status); err != nil && ctx.Err() == nil {

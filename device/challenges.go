@@ -18,11 +18,13 @@ type PushNotification struct {
 }
 
 // seenChallenge is what the phone remembers about a challenge it has seen,
-// so each is announced once and answered at most once by the phone itself.
+// so that it is announced once, and again for each resend, and the phone
+// itself answers it at most once.
 type seenChallenge struct {
 	factorSid  string
 	resolved   bool // answered, expired or gone: no further events
 	responding bool // an answer is in flight
+	pushed     bool // a push of it has arrived: any later one is a resend
 }
 
 // maxPollPages stops a poll that a misbehaving server keeps paging.
@@ -145,16 +147,29 @@ func (d *Device) claimForSilentApproval(challengeSid string) bool {
 	return true
 }
 
-// receive records a pending challenge and announces it the first time.
+// receive records a pending challenge and announces it the first time it
+// is seen, and again for every resend: a push the backend sends again
+// (Verify's Notifications resource) is meant to be noticed. A challenge
+// has one original push, so every push after the first is a resend (the
+// push client drops a message delivered twice); the first push of a
+// challenge a poll found first is that original push arriving late, and
+// announces nothing new. A challenge being answered is not announced
+// again.
 func (d *Device) receive(ch *Challenge, via string) {
 	d.mu.Lock()
-	_, known := d.seen[ch.Sid]
+	s, known := d.seen[ch.Sid]
 	if !known {
-		d.seen[ch.Sid] = &seenChallenge{factorSid: ch.FactorSid}
+		s = &seenChallenge{factorSid: ch.FactorSid}
+		d.seen[ch.Sid] = s
+	}
+	resent := via == ViaPush && s.pushed
+	announce := !known || resent && !s.resolved && !s.responding
+	if via == ViaPush {
+		s.pushed = true
 	}
 	d.mu.Unlock()
-	if !known {
-		d.emit(Event{Kind: EventChallenge, FactorSid: ch.FactorSid, ChallengeSid: ch.Sid, Via: via, Message: ch.Details.Message, Challenge: ch})
+	if announce {
+		d.emit(Event{Kind: EventChallenge, FactorSid: ch.FactorSid, ChallengeSid: ch.Sid, Via: via, Resent: resent, Message: ch.Details.Message, Challenge: ch})
 	}
 }
 
@@ -181,6 +196,15 @@ func (d *Device) expired(factorSid, challengeSid string, ch *Challenge) {
 		}
 		d.emit(e)
 	}
+}
+
+// settled reports whether the phone has answered a challenge, or is
+// answering it, or knows it is over.
+func (d *Device) settled(challengeSid string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.seen[challengeSid]
+	return s != nil && (s.resolved || s.responding)
 }
 
 func (d *Device) setResponding(challengeSid, factorSid string, on bool) {

@@ -90,6 +90,8 @@ type Device struct {
 	http   *http.Client
 	rand   io.Reader
 
+	offsetMu sync.Mutex // orders SetClockOffset calls: store, then memory
+
 	mu          sync.Mutex
 	clockOffset time.Duration
 	airplane    bool
@@ -156,6 +158,12 @@ func New(cfg Config) (*Device, error) {
 		return nil, verifyclient.Wrap(verifyclient.CodeStorage, err)
 	}
 	d.store = store
+	settings, err := store.Settings()
+	if err != nil {
+		return nil, verifyclient.Wrap(verifyclient.CodeStorage, err)
+	}
+	// The offset comes back with the correction learned under it.
+	d.clockOffset = settings.ClockOffset
 
 	base := cfg.HTTPClient
 	if base == nil {
@@ -215,11 +223,29 @@ func (d *Device) now() time.Time {
 }
 
 // SetClockOffset skews the phone's clock, as changing the time in the
-// phone's settings would. The SDK corrects for it after one 401.
-func (d *Device) SetClockOffset(offset time.Duration) {
+// phone's settings would, and remembers it across restarts. The time
+// correction learned under the old offset is wrong under the new one, so
+// a new offset clears it (both in one write) and the phone polls at once:
+// the poll's 401 teaches the SDK the new correction before anything
+// judges expiry with the uncorrected clock for long.
+func (d *Device) SetClockOffset(offset time.Duration) error {
+	d.offsetMu.Lock()
+	defer d.offsetMu.Unlock()
+	cleared, err := d.store.SetClockOffset(offset)
+	if err != nil {
+		return verifyclient.Wrap(verifyclient.CodeStorage, err)
+	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.clockOffset = offset
+	d.mu.Unlock()
+	if !cleared {
+		return nil
+	}
+	if err := d.client.ReloadTimeCorrection(); err != nil {
+		return err
+	}
+	d.pollSoon()
+	return nil
 }
 
 // ClockOffset is the current skew of the phone's clock.

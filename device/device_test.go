@@ -99,14 +99,14 @@ func (p *phone) next(t *testing.T) Event {
 type brief struct {
 	Kind                 EventKind
 	ChallengeSid, Via    string
-	Silent               bool
+	Silent, Resent       bool
 	FactorSid, Operation string
 }
 
 func briefs(events []Event) []brief {
 	var out []brief
 	for _, e := range events {
-		out = append(out, brief{e.Kind, e.ChallengeSid, e.Via, e.Silent, e.FactorSid, e.Op})
+		out = append(out, brief{e.Kind, e.ChallengeSid, e.Via, e.Silent, e.Resent, e.FactorSid, e.Op})
 	}
 	return out
 }
@@ -205,7 +205,9 @@ func TestClockOffsetSetting(t *testing.T) {
 	}
 }
 
-func TestPollDeliversOnceAcrossPollAndPush(t *testing.T) {
+// A challenge is announced once however it arrives, and again for every
+// resend: each push after its first.
+func TestChallengeAnnouncedOnceAndAgainPerResend(t *testing.T) {
 	ctx := context.Background()
 	srv := newServer(t)
 	p := newPhone(t, srv, t.TempDir()+"/phone", 0)
@@ -219,7 +221,8 @@ func TestPollDeliversOnceAcrossPollAndPush(t *testing.T) {
 	if err := p.PollNow(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// A push for the same challenge arriving late is not a new challenge.
+	// The original push arriving after a poll found the challenge is not
+	// a new challenge.
 	if err := p.HandlePush(ctx, PushNotification{ChallengeSid: first, FactorSid: f.Sid, Message: "Log in from Paris?"}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,9 +237,16 @@ func TestPollDeliversOnceAcrossPollAndPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	events := p.drain(t)
+	// A resend of the first is announced: it is its second push.
+	if err := p.HandlePush(ctx, PushNotification{ChallengeSid: first, FactorSid: f.Sid, Message: "Log in from Paris?"}); err != nil {
+		t.Fatal(err)
+	}
+	events = append(events, p.drain(t)...)
 	assertEvents(t, events,
 		brief{Kind: EventChallenge, ChallengeSid: first, Via: ViaPoll, FactorSid: f.Sid},
 		brief{Kind: EventChallenge, ChallengeSid: second, Via: ViaPush, FactorSid: f.Sid},
+		brief{Kind: EventChallenge, ChallengeSid: second, Via: ViaPush, Resent: true, FactorSid: f.Sid},
+		brief{Kind: EventChallenge, ChallengeSid: first, Via: ViaPush, Resent: true, FactorSid: f.Sid},
 	)
 	if events[0].Message != "Log in from Paris?" || events[0].Challenge == nil || events[0].Challenge.Status != "pending" {
 		t.Errorf("challenge event = %+v", events[0])
@@ -759,5 +769,33 @@ func TestEventJSON(t *testing.T) {
 	want := `{"event":"challenge","time":"2024-03-20T15:53:25Z","factor_sid":"YF1","challenge_sid":"YC1","via":"push","message":"Log in?"}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestAutoAnswerOncePerChallenge: a resent push announces a challenge
+// again, but a phone that answers by itself answers it only once.
+func TestAutoAnswerOncePerChallenge(t *testing.T) {
+	ctx := context.Background()
+	srv := newServer(t)
+	p := newPhone(t, srv, t.TempDir()+"/phone", 0)
+	f := p.enroll(t, "ivo-0001")
+	p.drain(t)
+	sid := srv.CreateChallenge(f.Sid, "Log in?", fakeverify.ChallengeOptions{})
+	push := PushNotification{ChallengeSid: sid, FactorSid: f.Sid}
+	for range 2 { // the push and its resend
+		if err := p.HandlePush(ctx, push); err != nil {
+			t.Fatal(err)
+		}
+	}
+	announced := p.drain(t)
+	events := make(chan Event, len(announced))
+	for _, e := range announced {
+		events <- e
+	}
+	close(events)
+	p.autoAnswer(ctx, events, verifyclient.ChallengeApproved)
+	assertEvents(t, p.drain(t), brief{Kind: EventApproved, ChallengeSid: sid, FactorSid: f.Sid})
+	if n := srv.CountRequests("POST", sid); n != 1 {
+		t.Fatalf("challenge POSTed %d times", n)
 	}
 }

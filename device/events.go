@@ -19,7 +19,9 @@ const (
 	// the server too, unless local storage was cleared).
 	EventFactorDeleted EventKind = "factor_deleted"
 	// EventChallenge: a pending challenge reached the phone, Via "push" or
-	// "poll". Each challenge is reported once however often it is seen.
+	// "poll". Each challenge is reported once however often polls list it
+	// or its push is delivered, and again, with Resent set, for every push
+	// after its first: the backend sent it again for the user to notice.
 	EventChallenge EventKind = "challenge"
 	// EventApproved and EventDenied: the phone answered a challenge; Silent
 	// marks an approval made by silent approval.
@@ -53,6 +55,7 @@ type Event struct {
 	ChallengeSid string    `json:"challenge_sid,omitempty"`
 	Via          string    `json:"via,omitempty"`
 	Message      string    `json:"message,omitempty"`
+	Resent       bool      `json:"resent,omitempty"`
 	Silent       bool      `json:"silent,omitempty"`
 	Factors      []string  `json:"factors,omitempty"`
 	Op           string    `json:"op,omitempty"`

@@ -77,3 +77,50 @@ func TestUIPackagesOnlyDrawAndReact(t *testing.T) {
 		t.Fatalf("only %d files checked: is the test looking at tui/?", checked)
 	}
 }
+
+// TestKeyBindingsOnlyInKeyMaps holds the UI packages to one key map: a
+// binding is made in tui/style and nowhere else, so what a key does and
+// what every help says come from the same place.
+func TestKeyBindingsOnlyInKeyMaps(t *testing.T) {
+	checked := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		if filepath.Dir(path) == "style" {
+			return nil
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		checked++
+		local := ""
+		for _, imp := range file.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == "charm.land/bubbles/v2/key" {
+				local = "key"
+				if imp.Name != nil {
+					local = imp.Name.Name
+				}
+			}
+		}
+		if local == "" {
+			return nil
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == local && (sel.Sel.Name == "NewBinding" || sel.Sel.Name == "WithKeys") {
+					t.Errorf("%s makes a key binding (key.%s): bindings live in tui/style's key maps", path, sel.Sel.Name)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Fatalf("only %d files checked: is the test looking at tui/?", checked)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
 	"github.com/pushsim/pushsim/internal/tourstage"
 	"github.com/pushsim/pushsim/server"
@@ -46,7 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, demoUsage); fs.PrintDefaults() }
 	tour := fs.Bool("tour", false, "walk through the Verify Push quickstart, one step per Enter")
-	phones := fs.Int("phones", 1, fmt.Sprintf("phones for the user, side by side (1-%d)", maxDemoPhones))
+	phones := fs.Int("phones", 1, fmt.Sprintf("phones for the user (1-%d): side by side, stacked or in tabs, as the terminal allows", maxDemoPhones))
 	user := fs.String("user", "alice", "the demo user's `NAME`; Verify sees its SHA-256")
 	data := fs.String("data", "", "keep the server's and phones' state in `DIR` (default a temporary directory, removed on exit)")
 	serverURL := fs.String("server", "", "use the pushsim server at `URL` instead of starting one")
@@ -89,6 +90,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// Phones whose homes go with the temporary directory leave no
 		// orphaned factors on a server that outlives the demo.
 		DeleteFactorsOnExit: *serverURL != "" && *data == "",
+		TemporaryHome:       *data == "",
 		App:                 verifyclient.DefaultApp(version), Theme: theme,
 	}
 	if *tour {
@@ -100,6 +102,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		opts.Tour = stage
 	}
 	if opts.ServerURL != "" {
+		// The panes would wait for it forever.
+		if err := device.CheckServer(ctx, nil, opts.ServerURL); err != nil {
+			if isUnreachable(err) {
+				return noServer(opts.ServerURL, `start one with "pushsim serve", or leave out --server and the demo starts its own`, err)
+			}
+			return err
+		}
 		return demo.Run(ctx, opts, demoTerminal...)
 	}
 	stop, err := startDemoServer(ctx, *addr, dir, &opts)

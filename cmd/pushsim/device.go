@@ -14,20 +14,30 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
+	"github.com/pushsim/pushsim/internal/termtext"
+	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/tui/phone"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
+// deviceUsage is the help; %s is the identity Verify knows alice as.
 const deviceUsage = `Usage: pushsim device --identity ID [flags]
 
 Runs one simulated phone. Without --headless it draws the phone in the
 terminal (press ? on any screen for its keys). Either way it enrolls the
 identity if its home has no factor yet. With --headless it then prints one
-JSON object per line for every event until interrupted:
+JSON object per line for every event until interrupted. For --identity
+alice:
 
-  {"event":"enrolled","factor_sid":"YF...","identity":"alice",...}
+  {"event":"enrolled","factor_sid":"YF...",
+   "identity":"%s",...}
   {"event":"challenge","via":"push|poll","challenge_sid":"YC...","message":"...",...}
   {"event":"approved"|"denied"|"expired"|"push_connected"|"push_disconnected"|"error",...}
+
+The identity printed is the one Verify knows: pushsim's sample backend
+sends Verify the SHA-256 of the user's name, never the name itself.
+A challenge pushed again (resent) prints another "challenge" line, with
+"resent":true.
 
 Flags:
 `
@@ -36,7 +46,7 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), deviceUsage)
+		fmt.Fprintf(fs.Output(), deviceUsage, backend.HashIdentity("alice"))
 		fs.PrintDefaults()
 	}
 	server := fs.String("server", "http://127.0.0.1:4010", "base `URL` of the Verify server")
@@ -88,6 +98,11 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		*home = dir
 	}
+	// Before the phone's home is made: a phone with nowhere to enroll or
+	// poll is a mistake to report, not a state to create.
+	if err := device.CheckServer(ctx, nil, *server); isUnreachable(err) {
+		return noServer(*server, `start one with "pushsim serve" (or pass --server)`, err)
+	}
 
 	d, err := device.New(device.Config{
 		ServerURL: *server, AccessTokenURL: *tokenURL, Home: *home,
@@ -115,9 +130,14 @@ func runHeadless(ctx context.Context, d *device.Device, opts device.LaunchOption
 	events := d.Subscribe(ctx)
 	printed := make(chan error, 1)
 	go func() {
-		out := json.NewEncoder(stdout)
 		for e := range events {
-			if err := out.Encode(e); err != nil {
+			line, err := json.Marshal(e)
+			if err == nil {
+				// Messages and errors come from the server; a terminal
+				// must not act on what they hold (the JSON is the same).
+				_, err = stdout.Write(append(termtext.JSON(line), '\n'))
+			}
+			if err != nil {
 				printed <- err
 				cancel()
 				return

@@ -10,7 +10,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/pushsim/pushsim/device"
 )
 
 // version names the build in User-Agent strings and logs.
@@ -77,6 +80,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "pushsim: unknown command %q (try pushsim --help)\n", args[0])
 	return 2
+}
+
+// noServer says that nothing answers at serverURL, what to do about it,
+// and the network's reason, in that order.
+func noServer(serverURL, todo string, err error) error {
+	var down *device.UnreachableError
+	if errors.As(err, &down) {
+		err = down.Err
+	}
+	return fmt.Errorf("no pushsim server at %s: %s: %w", strings.TrimRight(serverURL, "/"), todo, err)
+}
+
+func isUnreachable(err error) bool {
+	var down *device.UnreachableError
+	return errors.As(err, &down)
 }
 
 // errUsage reports a flag error the flag package has already printed.

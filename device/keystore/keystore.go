@@ -105,8 +105,12 @@ type Factor struct {
 // Settings are the app's small persistent preferences.
 type Settings struct {
 	// TimeCorrection is server time minus device time, in seconds, learned
-	// from the Date header of a 401.
+	// from the Date header of a 401 while the clock was off by ClockOffset.
 	TimeCorrection int64 `json:"time_correction"`
+	// ClockOffset is how far the user set the phone's clock off. It is
+	// kept with TimeCorrection because a correction is right only for the
+	// offset it was learned under: the two are saved and cleared together.
+	ClockOffset time.Duration `json:"clock_offset_ns,omitempty"`
 	// PushToken is the registration token the phone gives the server as
 	// Config.NotificationToken; empty means no push (platform none).
 	PushToken string `json:"push_token,omitempty"`
@@ -494,6 +498,19 @@ func (s *Store) TimeCorrection() (int64, error) {
 // SetTimeCorrection stores the server-minus-device clock difference.
 func (s *Store) SetTimeCorrection(seconds int64) error {
 	return s.UpdateSettings(func(st *Settings) { st.TimeCorrection = seconds })
+}
+
+// SetClockOffset stores a new clock offset and, when it differs from the
+// stored one, clears the time correction learned under the old offset, in
+// one write. It reports whether the correction was cleared.
+func (s *Store) SetClockOffset(offset time.Duration) (cleared bool, err error) {
+	err = s.UpdateSettings(func(st *Settings) {
+		if st.ClockOffset != offset {
+			st.ClockOffset, st.TimeCorrection = offset, 0
+			cleared = true
+		}
+	})
+	return cleared, err
 }
 
 func decodeStrict(data []byte, v any) error {

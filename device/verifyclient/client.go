@@ -179,6 +179,22 @@ func (c *Client) TimeCorrection() int64 {
 	return c.correction
 }
 
+// ReloadTimeCorrection reads the stored correction again, after its owner
+// changed it behind the client's back (a new clock offset clears it).
+func (c *Client) ReloadTimeCorrection() error {
+	if c.store == nil {
+		return nil
+	}
+	correction, err := c.store.TimeCorrection()
+	if err != nil {
+		return Wrap(CodeStorage, err)
+	}
+	c.mu.Lock()
+	c.correction = correction
+	c.mu.Unlock()
+	return nil
+}
+
 // Now is the SDK's notion of the current time: the device clock plus the
 // time correction. Device JWTs are stamped with it.
 func (c *Client) Now() time.Time {

@@ -60,6 +60,16 @@ func (s *Stage) HoldVerification() <-chan struct{} { return s.hold.arm() }
 // through.
 func (s *Stage) ReleaseVerification() { s.hold.let() }
 
+// Hold is a request the stage kept back, and for how long: part of the
+// time the phone's log gives the exchange, which the server never saw.
+type Hold struct {
+	Method, URL string
+	Held        time.Duration
+}
+
+// LastHold is the last request the stage held, once it has been sent on.
+func (s *Stage) LastHold() (Hold, bool) { return s.hold.last() }
+
 // Close releases a held verification and stops the endpoint.
 func (s *Stage) Close() error {
 	s.hold.let()
@@ -138,6 +148,7 @@ type verifyHold struct {
 	held     chan struct{}
 	release  chan struct{}
 	released bool
+	lastHold *Hold
 }
 
 // arm holds the next factor verification; the channel closes once the
@@ -171,13 +182,26 @@ func (h *verifyHold) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	h.mu.Unlock()
 	if hold {
+		since := time.Now()
 		select {
 		case <-release:
 		case <-req.Context().Done():
 			return nil, req.Context().Err()
 		}
+		h.mu.Lock()
+		h.lastHold = &Hold{Method: req.Method, URL: req.URL.String(), Held: time.Since(since)}
+		h.mu.Unlock()
 	}
 	return h.next.RoundTrip(req)
+}
+
+func (h *verifyHold) last() (Hold, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.lastHold == nil {
+		return Hold{}, false
+	}
+	return *h.lastHold, true
 }
 
 // isFactorURL reports a path naming one factor (…/Factors/YF…), where a

@@ -80,3 +80,36 @@ func TestHoldKeepsTheVerificationUntilReleased(t *testing.T) {
 	}
 	<-verified
 }
+
+// The stage says which request it held and for how long, so that the
+// tour does not show the wait as the server's time: no longer than the
+// request took in all.
+func TestHoldSaysHowLongItHeld(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	s := &Stage{hold: &verifyHold{next: http.DefaultTransport}}
+	if _, ok := s.LastHold(); ok {
+		t.Fatal("a hold reported before any request was held")
+	}
+	held := s.HoldVerification()
+	target := srv.URL + "/v2/Services/VA1/Entities/e/Factors/YF1"
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Network().Post(target, "", nil)
+		done <- err
+	}()
+	<-held
+	s.ReleaseVerification()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	total := time.Since(start)
+	h, ok := s.LastHold()
+	if !ok || h.Method != http.MethodPost || h.URL != target {
+		t.Fatalf("LastHold = %+v, %v; want the POST to %s", h, ok, target)
+	}
+	if h.Held <= 0 || h.Held > total {
+		t.Fatalf("held %v of a request that took %v", h.Held, total)
+	}
+}

@@ -106,6 +106,9 @@ type Event struct {
 	Type     string            `json:"type"`
 	UUID     string            `json:"uuid"`
 	Params   map[string]string `json:"params"`
+	// Signature is the X-Twilio-Signature header as delivered, so that a
+	// reader sees what was checked.
+	Signature string `json:"signature"`
 }
 
 // receiveWebhook keeps every delivery with whether its X-Twilio-Signature
@@ -118,7 +121,8 @@ func (b *Backend) receiveWebhook(w http.ResponseWriter, r *http.Request, p param
 		return
 	}
 	valid := webhook.Verify(b.cfg.AuthToken, b.WebhookURL(), r.PostForm, r.Header.Get("X-Twilio-Signature"))
-	ev := Event{Received: b.cfg.Now().UTC(), Valid: valid, Type: r.PostForm.Get("type"), UUID: r.PostForm.Get("uuid"), Params: map[string]string{}}
+	ev := Event{Received: b.cfg.Now().UTC(), Valid: valid, Type: r.PostForm.Get("type"), UUID: r.PostForm.Get("uuid"), Params: map[string]string{},
+		Signature: r.Header.Get("X-Twilio-Signature")}
 	for k := range r.PostForm {
 		ev.Params[k] = r.PostForm.Get(k)
 	}

@@ -32,20 +32,52 @@ const bombingAttempts = 8
 // along for the phone to show.
 type signInContext struct{ location, ip, browser string }
 
+// Each sign-in comes from somewhere else, so that a tester can tell them
+// apart on the phone and in the console: the user's from the next of a few
+// places and browsers, each attempt of a push-bombing burst from the next
+// of the attacker's exit nodes. The lists are fixed and taken in turn, so
+// a demo and its tests are reproducible. The addresses are the
+// documentation ranges (RFC 5737).
 var (
-	userSignIn     = signInContext{"Lisbon, Portugal", "203.0.113.7", "Firefox 140 on macOS"}
-	attackerSignIn = signInContext{"Unknown (VPN exit node)", "198.51.100.23", "Chrome 139 on Windows"}
+	userSignIns = []signInContext{
+		{"Lisbon, Portugal", "203.0.113.7", "Firefox 140 on macOS"},
+		{"Porto, Portugal", "203.0.113.58", "Safari 18 on iPhone"},
+		{"Madrid, Spain", "198.51.100.14", "Chrome 139 on Android"},
+		{"London, United Kingdom", "192.0.2.44", "Edge 139 on Windows"},
+		{"Paris, France", "192.0.2.120", "Firefox 140 on Linux"},
+	}
+	// As many as a burst has attempts, so that none of one burst repeat.
+	attackerSignIns = []signInContext{
+		{"Unknown (VPN exit node)", "198.51.100.23", "Chrome 139 on Windows"},
+		{"Frankfurt, Germany (VPN)", "198.51.100.77", "Chrome 139 on Windows"},
+		{"Amsterdam, Netherlands (VPN)", "198.51.100.131", "Chrome 138 on Linux"},
+		{"Unknown (Tor exit node)", "192.0.2.201", "Firefox 128 ESR on Windows"},
+		{"Singapore (VPN)", "198.51.100.166", "Chrome 139 on Windows"},
+		{"São Paulo, Brazil (proxy)", "203.0.113.190", "Opera 120 on Windows"},
+		{"Unknown (VPN exit node)", "198.51.100.201", "Chrome 137 on macOS"},
+		{"Bucharest, Romania (proxy)", "192.0.2.77", "Firefox 139 on Windows"},
+	}
 )
+
+// nextSignInContexts takes the contexts of the next n sign-ins of a kind.
+func (c *Console) nextSignInContexts(kind SignInKind, n int) []signInContext {
+	list, used := userSignIns, &c.userSignIns
+	if kind == SignInBombing {
+		list, used = attackerSignIns, &c.attackerSignIns
+	}
+	out := make([]signInContext, n)
+	for i := range out {
+		out[i] = list[(*used+i)%len(list)]
+	}
+	*used += n
+	return out
+}
 
 // signInForm is the create-challenge request of a login page: the message
 // and the context fields (location, IP, browser, time) the phone shows. It
 // names no factor, so the sample backend challenges every verified phone
 // of the user and withdraws the others once one answers.
-func (c *Console) signInForm(kind SignInKind) url.Values {
-	who := userSignIn
-	if kind == SignInBombing {
-		who = attackerSignIn
-	}
+func (c *Console) signInForm(kind SignInKind, who signInContext) url.Values {
 	details, _ := json.Marshal([]map[string]string{
 		{"label": "Location", "value": who.location},
 		{"label": "IP", "value": who.ip},
@@ -70,12 +102,16 @@ func (c *Console) startSignIn(kind SignInKind) tea.Cmd {
 	if kind == SignInBombing {
 		attempts = bombingAttempts
 	}
-	client, form, parent := c.client, c.signInForm(kind), c.com.Context
+	var forms []url.Values
+	for _, who := range c.nextSignInContexts(kind, attempts) {
+		forms = append(forms, c.signInForm(kind, who))
+	}
+	client, parent := c.client, c.com.Context
 	return tea.Batch(spin, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, requestTimeout)
 		defer cancel()
 		msg := SignedInMsg{Kind: kind, Tries: attempts}
-		for range attempts {
+		for _, form := range forms {
 			s, err := client.SignIn(ctx, form)
 			var apiErr *backendclient.APIError
 			switch {
@@ -93,9 +129,16 @@ func (c *Console) startSignIn(kind SignInKind) tea.Cmd {
 }
 
 // signedIn shows what a sign-in created: the newest challenge is selected
-// and the code the sign-in page shows is kept.
+// and, for number matching, the code the sign-in page shows is kept. Any
+// sign-in replaces the login page a number-matching one showed.
 func (c *Console) signedIn(msg SignedInMsg) tea.Cmd {
 	c.busy = ""
+	c.matching = nil
+	attempts := make([][]backendclient.Challenge, len(msg.Attempts))
+	for i, group := range msg.Attempts {
+		attempts[i] = shownChallenges(group)
+	}
+	msg.Attempts = attempts
 	if msg.Err != nil {
 		c.fail("Sign in failed", msg.Err)
 		return nil
@@ -125,7 +168,7 @@ func (c *Console) signedIn(msg SignedInMsg) tea.Cmd {
 			c.result.detail, c.result.refused = msg.Refused[0].Error(), true
 		}
 		if msg.Kind == SignInNumberMatch {
-			c.code = msg.Attempts[0][0].Code()
+			c.matching = newNumberSignIn(msg.Attempts[0])
 		}
 	}
 	return c.refresh()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/internal/backendclient"
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -39,7 +40,12 @@ type Console struct {
 	list     style.ListView
 	selected string // the challenge under the cursor, kept as others arrive
 	result   outcome
-	code     string // the number the sign-in page shows for the latest number-matching sign-in
+	// matching is the latest sign-in, when it was a number-matching one
+	// and the sign-in page still shows its code.
+	matching *numberSignIn
+	// userSignIns and attackerSignIns count the sign-ins made, to give
+	// the next ones their own places and browsers.
+	userSignIns, attackerSignIns int
 
 	busy         string // the action in flight, shown with the spinner
 	offline      error  // why the last refresh failed, until one works
@@ -117,7 +123,7 @@ func (c *Console) Update(msg tea.Msg) tea.Cmd {
 		if msg.Err != nil {
 			c.fail("Could not hash the identity", msg.Err)
 		}
-		c.hashed = msg.Hashed
+		c.hashed = termtext.Line(msg.Hashed)
 	case RefreshedMsg:
 		return c.refreshed(msg)
 	case SignedInMsg:

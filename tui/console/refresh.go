@@ -44,8 +44,9 @@ func (c *Console) refreshed(msg RefreshedMsg) tea.Cmd {
 	if msg.Err != nil {
 		return again
 	}
-	c.factors, c.challenges, c.events, c.loaded = msg.Factors, msg.Challenges, msg.Events, true
+	c.factors, c.challenges, c.events, c.loaded = shownFactors(msg.Factors), shownChallenges(msg.Challenges), shownEvents(msg.Events), true
 	c.follow()
+	c.noteSettled()
 	var withdrawn []string
 	for _, ch := range c.challenges {
 		if ch.Status == verifyclient.ChallengeExpired && ch.RespondedReason == respondedNotNeeded && !c.withdrawn[ch.Sid] {

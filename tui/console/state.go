@@ -8,8 +8,8 @@ type State struct {
 	// the backend withdrew).
 	Newest   string
 	Statuses map[string]string
-	// Code is the number the sign-in page shows for the latest
-	// number-matching sign-in.
+	// Code is the number the sign-in page shows, while the latest
+	// sign-in is a number-matching one that is pending or just settled.
 	Code string
 	// Busy names the action in flight, if any.
 	Busy string
@@ -17,7 +17,10 @@ type State struct {
 
 // State reports what the console knows now.
 func (c *Console) State() State {
-	s := State{Statuses: map[string]string{}, Code: c.code, Busy: c.busy}
+	s := State{Statuses: map[string]string{}, Busy: c.busy}
+	if n := c.shownSignIn(); n != nil {
+		s.Code = n.code
+	}
 	for _, ch := range c.challenges {
 		s.Statuses[ch.Sid] = c.statusWord(ch)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pushsim/pushsim/device/verifyclient"
 	"github.com/pushsim/pushsim/internal/backendclient"
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -26,7 +27,7 @@ func (c *Console) View() string {
 	// Zones are found in the framed text, so they are already relative to
 	// the console's box.
 	c.zones = zones
-	return clean
+	return termtext.Frame(clean)
 }
 
 // bodyView stacks the console's sections; the two live lists share what
@@ -92,7 +93,7 @@ func (c *Console) identityView(w int, whole bool) []string {
 		row("Server", st.Text.Render(c.serverURL)),
 	}
 	if c.offline != nil {
-		lines = append(lines, style.FitLine(st.Error.Render("✗ "+c.offline.Error()), w))
+		lines = append(lines, style.FitLine(st.Error.Render("✗ "+termtext.Line(c.offline.Error())), w))
 	}
 	return lines
 }
@@ -119,7 +120,7 @@ func (c *Console) resultView(w int) []string {
 	}
 	r := c.result
 	if r.text == "" {
-		return []string{st.Muted.Render("Press s to sign in as " + c.user + "."), ""}
+		return []string{st.Muted.Render("Press " + c.com.Keys.SignIn.Help().Key + " to sign in as " + c.user + "."), ""}
 	}
 	head, detail := st.Toast, st.Muted
 	icon := "✓ "
@@ -129,10 +130,11 @@ func (c *Console) resultView(w int) []string {
 	if r.failed || r.refused {
 		detail = st.ErrorDetail
 	}
-	// Results wrap rather than lose their end: a refusal's reason is there.
-	lines := style.WrapIndented(icon+r.text, w, 2, head)
+	// Results wrap rather than lose their end: a refusal's reason is
+	// there, in the server's words, so made safe for the terminal.
+	lines := style.WrapIndented(icon+termtext.Line(r.text), w, 2, head)
 	if r.detail != "" {
-		lines = append(lines, style.WrapIndented("  "+r.detail, w, 2, detail)...)
+		lines = append(lines, style.WrapIndented("  "+termtext.Line(r.detail), w, 2, detail)...)
 	}
 	if call := c.lastCallView(w); call != "" {
 		lines = append(lines, call)
@@ -152,24 +154,24 @@ func (c *Console) lastCallView(w int) string {
 	if e.Err == nil {
 		outcome = strconv.Itoa(e.StatusCode) + " · " + style.Took(e.Duration)
 	}
-	return style.FitLine(st.Muted.Render("  "+e.Method+" "+style.RequestPath(e.URL)+" → "+outcome), w)
+	return style.FitLine(st.Muted.Render("  "+e.Method+" "+termtext.Line(style.RequestPath(e.URL))+" → "+outcome), w)
 }
 
-// codeView is what the sign-in page shows beside "check your phone" for
-// the latest number-matching sign-in, with how it went.
+// codeView is what the sign-in page shows beside "check your phone" while
+// the latest sign-in is a number-matching one, and for a moment after it
+// was answered, how it went.
 func (c *Console) codeView(w int) string {
-	if c.code == "" {
+	n := c.shownSignIn()
+	if n == nil {
 		return ""
 	}
 	st := c.com.Styles
-	status := ""
-	for _, ch := range c.challenges {
-		if ch.Code() == c.code {
-			status = c.statusWord(ch)
-			break
-		}
+	status := n.status(c)
+	label := "Sign-in page shows "
+	if !n.settledAt.IsZero() {
+		label = "Sign-in page showed "
 	}
-	line := st.Label.Render("Sign-in page shows ") + st.Button.Focused.Render(c.code)
+	line := st.Label.Render(label) + st.Button.Focused.Render(n.code)
 	right := st.StatusStyle(status).Render(status)
 	if status == verifyclient.ChallengePending && w >= 46 {
 		right = st.Text.Render("type it on the phone")

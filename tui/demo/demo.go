@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
@@ -37,7 +40,9 @@ type Options struct {
 	// User is the demo user's name; default "alice". The sample backend
 	// sends Verify its SHA-256, as Twilio's sample backend does.
 	User string
-	// Phones is how many phones the user has, side by side; default 1.
+	// Phones is how many phones the user has; default 1. They stand side
+	// by side when the terminal is wide enough, else in a grid, else they
+	// take turns under a row of tabs (see layout).
 	Phones int
 	// Home holds each phone's app data (phone-1, phone-2, …). Required.
 	Home string
@@ -49,6 +54,9 @@ type Options struct {
 	// the demo ends, for homes that are thrown away: their factors would
 	// otherwise stay behind, unanswerable, on a server that outlives them.
 	DeleteFactorsOnExit bool
+	// TemporaryHome says Home is deleted when the demo ends, so quitting
+	// loses what the demo made: q asks first.
+	TemporaryHome bool
 
 	// App names the phones' app; default verifyclient.DefaultApp("demo").
 	App verifyclient.App
@@ -73,7 +81,9 @@ const requestTimeout = 30 * time.Second
 
 // Model is `pushsim demo` as a tea.Model: the console (or the tour) on the
 // left, the phones on the right. Tab moves the keyboard between panes, a
-// click focuses the pane it lands in.
+// click focuses the pane it lands in. When the terminal cannot hold every
+// pane, some take turns under a row of tabs (layout), the one with focus
+// shown.
 type Model struct {
 	opts    Options
 	cancel  context.CancelFunc
@@ -84,9 +94,16 @@ type Model struct {
 	phones  []*phone.Phone
 
 	focus         int // 0 the left pane, i+1 phone i
+	lastPhone     int // the phone that had focus last, from 0
 	width, height int
-	left          box
-	boxes         []box
+	zones         style.ZoneMap // the tab row's tabs and the quit dialog's buttons
+
+	// Where the panes are: d.left, d.phoneBoxes, the tab row and the box
+	// under it.
+	screenLayout
+
+	quit     *quitDialog // asking whether to quit, when not nil
+	quitting bool        // the user said yes: let the quit through
 }
 
 // New builds the demo's phones and console; nothing runs until Init.
@@ -224,6 +241,8 @@ func (d *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return d, tea.Batch(d.console.Update(msg), d.lookNow())
 	case tour.PhoneMsg:
 		return d, d.tourPhone(msg)
+	case askQuitMsg:
+		return d, d.openQuit()
 	}
 	cmds := []tea.Cmd{d.toPhones(msg)}
 	if d.console != nil {
@@ -281,14 +300,25 @@ func (d *Model) tourPhone(msg tour.PhoneMsg) tea.Cmd {
 }
 
 func (d *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if d.quit != nil {
+		return d.quitKey(msg)
+	}
 	switch {
 	case key.Matches(msg, d.keys.ForceQuit):
+		d.quitting = true
 		return tea.Quit
 	case key.Matches(msg, d.keys.FocusNext):
 		d.setFocus((d.focus + 1) % (len(d.phones) + 1))
 		return nil
 	case key.Matches(msg, d.keys.FocusPrev):
 		d.setFocus((d.focus + len(d.phones)) % (len(d.phones) + 1))
+		return nil
+	case d.arrangement == tooSmall:
+		// No pane is on screen: a key must not act unseen. Quitting
+		// still works, asking first as anywhere.
+		if key.Matches(msg, d.keys.Quit) {
+			return d.openQuit()
+		}
 		return nil
 	}
 	if d.focus > 0 {
@@ -302,8 +332,19 @@ func (d *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // handleClick focuses the pane under the pointer and gives it the click in
-// its own coordinates.
+// its own coordinates. A click on a tab shows its pane; while the demo asks
+// whether to quit, only its buttons take clicks.
 func (d *Model) handleClick(msg tea.MouseClickMsg) tea.Cmd {
+	zone := d.zones.Hit(msg.X, msg.Y)
+	if d.quit != nil {
+		return d.quitClick(zone)
+	}
+	if pane, ok := strings.CutPrefix(zone, "tab:"); ok {
+		if i, err := strconv.Atoi(pane); err == nil {
+			d.setFocus(i)
+		}
+		return nil
+	}
 	for i, b := range d.panes() {
 		if b.contains(msg.X, msg.Y) {
 			d.setFocus(i)
@@ -335,11 +376,13 @@ func (d *Model) toPaneAt(x, y int, translate func(box) tea.Msg) tea.Cmd {
 	return nil
 }
 
-// panes are the boxes of the left pane and the phones, in focus order.
-func (d *Model) panes() []box { return append([]box{d.left}, d.boxes...) }
-
+// setFocus gives pane i the keyboard and, when panes take turns, shows it.
 func (d *Model) setFocus(i int) {
 	d.focus = i
+	if i > 0 {
+		d.lastPhone = i - 1
+	}
+	d.arrange()
 	for j, p := range d.phones {
 		focusIf(p, j == i-1)
 	}
@@ -364,19 +407,31 @@ func focusIf(p focusable, on bool) {
 	}
 }
 
-// setSize lays the panes out and gives each its box: sizes cascade from
-// here, the root.
+// setSize lays the panes out for a new terminal size.
 func (d *Model) setSize(width, height int) {
 	d.width, d.height = width, height
-	d.left, d.boxes = layout(width, height, len(d.phones), d.tour != nil)
+	d.arrange()
+}
+
+// arrange lays the panes out and gives each its box: sizes cascade from
+// here, the root. A pane waiting for its turn gets the size of the box it
+// will be shown in.
+func (d *Model) arrange() {
+	d.screenLayout = layout(d.width, d.height, len(d.phones), d.tour != nil, d.focus, d.lastPhone)
+	size := func(b box) (int, int) {
+		if b.w == 0 {
+			b = d.slot
+		}
+		return b.w, b.h
+	}
 	if d.console != nil {
-		d.console.SetSize(d.left.w, d.left.h)
+		d.console.SetSize(size(d.left))
 	}
 	if d.tour != nil {
-		d.tour.SetSize(d.left.w, d.left.h)
+		d.tour.SetSize(size(d.left))
 	}
 	for i, p := range d.phones {
-		p.SetSize(d.boxes[i].w, d.boxes[i].h)
+		p.SetSize(size(d.phoneBoxes[i]))
 	}
 }
 
@@ -388,19 +443,113 @@ func (d *Model) View() tea.View {
 	return v
 }
 
-// render draws every pane in its box.
+// render draws every pane on screen in its box, the tab row when panes
+// take turns, and the question before quitting over everything.
 func (d *Model) render() string {
 	if d.width == 0 || d.height == 0 {
 		return ""
 	}
-	views := make([]string, 0, len(d.phones)+1)
-	if d.tour != nil {
-		views = append(views, d.tour.View())
+	st := d.common.Styles
+	var frame string
+	if d.arrangement == tooSmall {
+		w, h := minimum()
+		frame = style.TooSmall(st, "the demo", w, h, d.width, d.height)
 	} else {
-		views = append(views, d.console.View())
+		frame = d.composePanes()
 	}
-	for _, p := range d.phones {
-		views = append(views, p.View())
+	if d.quit != nil {
+		lines := strings.Split(frame, "\n")
+		dialog := d.quit.view(st, d.keys, max(min(d.width-2, 56), 8))
+		lines = style.Overlay(lines, dialog, max((d.height-lipgloss.Height(dialog))/2, 0), d.width)
+		frame = strings.Join(lines, "\n")
 	}
-	return compose(d.width, d.height, d.panes(), views)
+	clean, zones := style.ScanZones(frame)
+	d.zones = zones
+	return clean
+}
+
+// composePanes draws the panes on screen, and the tab row when some take
+// turns.
+func (d *Model) composePanes() string {
+	boxes := d.panes()
+	views := make([]string, len(boxes))
+	for i, b := range boxes {
+		switch {
+		case b.w == 0:
+		case i > 0:
+			views[i] = d.phones[i-1].View()
+		case d.tour != nil:
+			views[i] = d.tour.View()
+		default:
+			views[i] = d.console.View()
+		}
+	}
+	if len(d.tabs) > 0 {
+		boxes = append(boxes, d.tabRow)
+		views = append(views, d.tabRowView(d.tabRow.w))
+	}
+	return compose(d.width, d.height, boxes, views)
+}
+
+// paneName is what a tab calls pane i; short names are for a tab row
+// too narrow for the long ones.
+func (d *Model) paneName(i int, short bool) string {
+	switch {
+	case i == 0 && d.tour != nil && short:
+		return "Tour"
+	case i == 0 && d.tour != nil:
+		return "Quickstart"
+	case i == 0 && short:
+		return "Backend"
+	case i == 0:
+		return "App backend"
+	case len(d.phones) == 1:
+		return "Phone"
+	case short:
+		return "P" + strconv.Itoa(i)
+	}
+	return "Phone " + strconv.Itoa(i)
+}
+
+// tabRowView is the row of tabs over the panes that take turns: the one
+// with focus marked ▸ (and in reverse video), the one shown while the
+// left pane has focus marked ▹, and each phone's count of challenges
+// waiting, so a push to a phone not shown is seen. The key that moves
+// between them follows when there is room.
+func (d *Model) tabRowView(width int) string {
+	st := d.common.Styles
+	shown := d.focus
+	if d.arrangement == phoneTabs && d.focus == 0 {
+		shown = d.lastPhone + 1
+	}
+	row := func(short bool) string {
+		var tabs []string
+		for _, i := range d.tabs {
+			name := d.paneName(i, short)
+			var tab string
+			switch {
+			case i == d.focus:
+				tab = st.Selected.Render("▸ " + name)
+			case i == shown:
+				tab = st.Strong.Render("▹ " + name)
+			default:
+				tab = st.Muted.Render("  " + name)
+			}
+			if i > 0 {
+				if n := d.phones[i-1].State().Badge; n > 0 {
+					tab += " " + st.Status.Badge.Render(strconv.Itoa(n))
+				}
+			}
+			tabs = append(tabs, style.Mark("tab:"+strconv.Itoa(i), tab))
+		}
+		return strings.Join(tabs, " ")
+	}
+	tabs := row(false)
+	if ansi.StringWidth(tabs) > width {
+		tabs = row(true)
+	}
+	if hint := style.ShortHelp(st, []key.Binding{d.keys.FocusNext}, width); ansi.StringWidth(tabs)+2+ansi.StringWidth(hint) <= width {
+		return style.Spread(tabs, hint, width)
+	}
+	return tabs
 }

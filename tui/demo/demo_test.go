@@ -13,7 +13,7 @@ func TestDemoSignInApproveWebhook(t *testing.T) {
 	r := startDemo(t, Options{}, 140, 40)
 	r.enrolled()
 
-	s := r.signIn("s", "Sign-in pushed to 1 phone")
+	s := r.signIn("i", "Sign-in pushed to 1 phone")
 	sid := s.console.Newest
 	r.until("the phone's badge", func(s demoSnapshot) bool {
 		return s.phones[0].Badge == 1 && strings.Contains(statusBarOf(s.phones[0].frame), " 1 ")
@@ -36,7 +36,7 @@ func TestDemoNumberMatching(t *testing.T) {
 	r := startDemo(t, Options{}, 140, 40)
 	r.enrolled()
 
-	s := r.signIn("n", "Sign-in page shows")
+	s := r.signIn("m", "Sign-in page shows")
 	wrongSid, code := s.console.Newest, s.console.Code
 	if len(code) != 2 || s.console.Statuses[wrongSid] != "pending" {
 		t.Fatalf("number-matching sign-in: code %q, status %q", code, s.console.Statuses[wrongSid])
@@ -55,7 +55,7 @@ func TestDemoNumberMatching(t *testing.T) {
 		return s.console.Statuses[wrongSid] == "denied" && strings.Contains(s.phones[0].frame, "wrong number")
 	})
 
-	s = r.signIn("n", "Sign-in page shows")
+	s = r.signIn("m", "Sign-in page shows")
 	rightSid, code := s.console.Newest, s.console.Code
 	if rightSid == wrongSid {
 		t.Fatal("the second sign-in made no new challenge")
@@ -77,7 +77,7 @@ func TestDemoTwoPhones(t *testing.T) {
 	r := startDemo(t, Options{Phones: 2}, 160, 40)
 	r.enrolled()
 
-	r.signIn("s", "Sign-in pushed to 2 phones")
+	r.signIn("i", "Sign-in pushed to 2 phones")
 	r.until("both badges", func(s demoSnapshot) bool { return s.phones[0].Badge == 1 && s.phones[1].Badge == 1 })
 
 	r.openPendingChallenge(0)
@@ -109,12 +109,12 @@ func TestDemoPushBombingResendExpire(t *testing.T) {
 	r.until("five pending", func(s demoSnapshot) bool { return s.phones[0].Badge == 5 && len(s.console.Statuses) == 5 })
 
 	for n := 1; n <= 3; n++ {
-		r.action("r", fmt.Sprintf("(resend %d)", n))
+		r.action("p", fmt.Sprintf("(resend %d)", n))
 	}
-	r.action("r", "60309")
+	r.action("p", "60309")
 
 	sid := r.probe.now().console.Newest
-	r.action("x", "Expired")
+	r.action("c", "Expired")
 	r.until("the console to list it expired", func(s demoSnapshot) bool { return s.console.Statuses[sid] == "expired" })
 }
 

@@ -10,6 +10,14 @@
 // the console or the tour, the tour's requests to its phone, and the
 // console's news of a withdrawn challenge to every phone.
 //
+// The layout puts every pane on screen when the terminal can hold them,
+// the phones side by side or stacked; else the phones, or all the panes,
+// take turns under a row of tabs, the pane with focus shown; below the
+// smallest size, a message says which size is needed. The pane with focus
+// is drawn with the theme's focus border and a marked title. The host also
+// guards quitting: a pane's quit becomes a question while quitting would
+// lose the demo's state (quit.go).
+//
 // The demo builds its phones from devices, as `pushsim device` and the
 // workshop do, and starts no listener: the tour's stage comes from the
 // caller.

@@ -102,6 +102,44 @@ func TestDemoGolden(t *testing.T) {
 	}
 }
 
+// TestDemoTwoPhonesGolden is `demo --phones 2` at the two sizes the help
+// names: one sign-in pushed to both phones, the keyboard on the second.
+// At 80×24 the phones take turns under tabs beside the console; at 120×40
+// they are stacked. Refresh with go test ./tui/demo -run
+// TestDemoTwoPhonesGolden -update.
+func TestDemoTwoPhonesGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			d, clock := offlineDemo(t, Options{Phones: 2})
+			d.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			now := clock.Now()
+			factorSids := []string{tuitest.FactorSid, "YF00000000000000000000000000000002"}
+			var challenges []backendclient.Challenge
+			var factors []backendclient.Factor
+			for i, p := range d.phones {
+				f := tuitest.Factor()
+				f.Sid, f.FriendlyName = factorSids[i], fmt.Sprintf("alice's phone %d", i+1)
+				ch := backendclient.Challenge{Sid: fmt.Sprintf("YC%032x", i+1), FactorSid: f.Sid, Status: verifyclient.ChallengePending,
+					RespondedReason: "none", DateCreated: now.Add(-5 * time.Second), ExpirationDate: now.Add(295 * time.Second)}
+				ch.Details.Message = "Sign in to Acme?"
+				challenges = append(challenges, ch)
+				factors = append(factors, backendclient.Factor{Sid: f.Sid, FriendlyName: f.FriendlyName, Status: verifyclient.FactorVerified})
+				p.Preload([]device.Factor{f}, device.Challenge{
+					Sid: ch.Sid, FactorSid: f.Sid, Status: verifyclient.ChallengePending,
+					Details:   verifyclient.Details{Message: "Sign in to Acme?"},
+					CreatedAt: ch.DateCreated, UpdatedAt: ch.DateCreated, ExpirationDate: ch.ExpirationDate,
+				})
+			}
+			d.Update(console.HashedMsg{Hashed: tuitest.Identity})
+			d.Update(console.SignedInMsg{Kind: console.SignInPlain, Tries: 1, Attempts: [][]backendclient.Challenge{challenges}})
+			d.Update(console.RefreshedMsg{Factors: factors, Challenges: challenges})
+			d.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+			d.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+			golden.RequireEqual(t, tuitest.ASCII(d.render()))
+		})
+	}
+}
+
 // TestTourGolden is a tour step after it ran: its explanation, notes and
 // the exchanges it made.
 func TestTourGolden(t *testing.T) {

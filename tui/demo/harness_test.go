@@ -45,6 +45,8 @@ type demoProbe struct {
 
 type demoSnapshot struct {
 	focus   int
+	frame   string // the whole screen, as the terminal shows it
+	leftBox box    // where the left pane is on it
 	left    string
 	phones  []phoneSnapshot
 	console console.State
@@ -59,7 +61,7 @@ type phoneSnapshot struct {
 
 func (m *demoProbe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.Model.Update(msg)
-	s := demoSnapshot{focus: m.focus}
+	s := demoSnapshot{focus: m.focus, frame: tuitest.Plain(m.render()), leftBox: m.left}
 	if m.console != nil {
 		s.left = tuitest.Plain(m.console.View())
 		s.console = m.console.State()
@@ -137,7 +139,7 @@ func startDemo(t *testing.T, o Options, width, height int) *demoRun {
 	probe := &demoProbe{Model: d}
 	tm := teatest.NewTestModel(t, probe,
 		teatest.WithInitialTermSize(width, height),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.ASCII)))
+		teatest.WithProgramOptions(append(d.programOptions(), tea.WithColorProfile(colorprofile.ASCII))...))
 	t.Cleanup(func() { tm.Quit() })
 	return &demoRun{t: t, srv: srv, probe: probe, tm: tm}
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,30 +15,85 @@ import (
 	"github.com/pushsim/pushsim/tui/phone"
 )
 
-// Every cell of the screen belongs to exactly one pane, whatever the size
-// and however many phones.
+// Every cell of the screen belongs to exactly one pane or to the tab row,
+// whatever the size, however many phones and whichever has focus; a
+// screen too small for any pane has none.
 func TestDemoLayoutTilesTheScreen(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {120, 40}, {160, 40}, {200, 50}, {60, 20}} {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {160, 40}, {200, 50}, {60, 20}, {60, 30}, {44, 21}, {43, 30}, {100, 20}} {
 		for phones := 1; phones <= 4; phones++ {
 			for _, tour := range []bool{false, true} {
 				if tour && phones > 1 {
 					continue
 				}
-				left, boxes := layout(size[0], size[1], phones, tour)
-				seen := make([]int, size[0]*size[1])
-				for _, b := range append([]box{left}, boxes...) {
-					for y := b.y; y < b.y+b.h; y++ {
-						for x := b.x; x < b.x+b.w; x++ {
-							seen[y*size[0]+x]++
+				for focus := 0; focus <= phones; focus++ {
+					l := layout(size[0], size[1], phones, tour, focus, 0)
+					where := fmt.Sprintf("%dx%d, %d phones, tour %v, focus %d", size[0], size[1], phones, tour, focus)
+					boxes := append(l.panes(), l.tabRow)
+					if l.arrangement == tooSmall {
+						for _, b := range boxes {
+							if b.w != 0 {
+								t.Fatalf("%s: too small, yet a pane has %v", where, b)
+							}
+						}
+						continue
+					}
+					seen := make([]int, size[0]*size[1])
+					for _, b := range boxes {
+						for y := b.y; y < b.y+b.h; y++ {
+							for x := b.x; x < b.x+b.w; x++ {
+								seen[y*size[0]+x]++
+							}
 						}
 					}
-				}
-				for i, n := range seen {
-					if n != 1 {
-						t.Fatalf("%dx%d, %d phones, tour %v: cell (%d,%d) is in %d panes", size[0], size[1], phones, tour, i%size[0], i/size[0], n)
+					for i, n := range seen {
+						if n != 1 {
+							t.Fatalf("%s: cell (%d,%d) is in %d boxes", where, i%size[0], i/size[0], n)
+						}
+					}
+					for i, b := range l.panes() {
+						if b.w == 0 {
+							continue
+						}
+						if i > 0 && (b.w < phone.MinWidth || b.h < phone.MinHeight) || i == 0 && b.w < leftMinWidth {
+							t.Fatalf("%s: pane %d gets %dx%d", where, i, b.w, b.h)
+						}
+					}
+					if focused := l.panes()[focus]; focused.w == 0 {
+						t.Fatalf("%s: the pane with focus is not shown", where)
 					}
 				}
 			}
+		}
+	}
+}
+
+// The arrangements a presenter meets, at the sizes the demo's help and
+// goldens name: at 80×24 one phone beside the console, two phones taking
+// turns beside it; at 120×40 two phones stacked, as many rows as fit
+// phones; at 160×40 side by side; below 80 columns one pane at a time.
+func TestDemoLayoutAtPresenterSizes(t *testing.T) {
+	cases := []struct {
+		name          string
+		width, height int
+		phones        int
+		tour          bool
+		want          arrangement
+		left          box
+		phoneBoxes    []box
+	}{
+		{"one phone 80x24", 80, 24, 1, false, allPanes, box{0, 0, 36, 24}, []box{{36, 0, 44, 24}}},
+		{"tour 80x24", 80, 24, 1, true, allPanes, box{0, 0, 36, 24}, []box{{36, 0, 44, 24}}},
+		{"two phones 80x24", 80, 24, 2, false, phoneTabs, box{0, 0, 36, 24}, []box{{36, 1, 44, 23}, {}}},
+		{"two phones 120x40", 120, 40, 2, false, allPanes, box{0, 0, 75, 40}, []box{{75, 0, 45, 20}, {75, 20, 45, 20}}},
+		{"two phones 160x40", 160, 40, 2, false, allPanes, box{0, 0, 38, 40}, []box{{38, 0, 61, 40}, {99, 0, 61, 40}}},
+		{"three phones 200x40", 200, 40, 3, false, allPanes, box{0, 0, 36, 40}, []box{{36, 0, 54, 40}, {90, 0, 54, 40}, {144, 0, 56, 40}}},
+		{"one phone 60x30", 60, 30, 1, false, paneTabs, box{0, 1, 60, 29}, []box{{}}},
+		{"too small 40x15", 40, 15, 1, false, tooSmall, box{}, []box{{}}},
+	}
+	for _, c := range cases {
+		l := layout(c.width, c.height, c.phones, c.tour, 0, 0)
+		if l.arrangement != c.want || l.left != c.left || fmt.Sprint(l.phoneBoxes) != fmt.Sprint(c.phoneBoxes) {
+			t.Errorf("%s: arrangement %d, left %v, phones %v; want %d, %v, %v", c.name, l.arrangement, l.left, l.phoneBoxes, c.want, c.left, c.phoneBoxes)
 		}
 	}
 }
@@ -66,9 +122,9 @@ func TestDemoFocusKeysAndClicks(t *testing.T) {
 	p := d.phones[1]
 	p.Preload([]device.Factor{tuitest.Factor()})
 
-	d.Update(tuitest.Press("s"))
+	d.Update(tuitest.Press("i"))
 	if d.console.State().Busy == "" {
-		t.Fatal("s on the focused console did not sign in")
+		t.Fatal("i on the focused console did not sign in")
 	}
 	// The server's part: the sign-in failed, so the console is free again.
 	d.Update(console.SignedInMsg{Kind: console.SignInPlain, Err: errors.New("offline")})

@@ -16,7 +16,7 @@ func Run(ctx context.Context, o Options, opts ...tea.ProgramOption) error {
 	if err != nil {
 		return err
 	}
-	prog := tea.NewProgram(d, append([]tea.ProgramOption{tea.WithContext(ctx)}, opts...)...)
+	prog := tea.NewProgram(d, append(append([]tea.ProgramOption{tea.WithContext(ctx)}, d.programOptions()...), opts...)...)
 	_, err = prog.Run()
 	d.Close()
 	if o.DeleteFactorsOnExit {

@@ -34,7 +34,7 @@ func (p *Phone) Relaunch() tea.Cmd { return tea.Batch(p.c.loadFactors(), p.start
 // OpenChallenge shows a challenge's screen, as tapping its notification
 // does.
 func (p *Phone) OpenChallenge(factorSid, challengeSid string) tea.Cmd {
-	return p.handleInternal(openChallengeMsg{tagged: p.c.tag(), factorSid: factorSid, challengeSid: challengeSid})
+	return p.handleInternal(openChallengeMsg{tagged: p.c.tag(), factorSid: factorSid, challengeSid: challengeSid, fromNotification: true})
 }
 
 // Preload shows factors and challenges as though the phone had loaded them

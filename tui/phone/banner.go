@@ -6,6 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -28,9 +29,14 @@ func (p *Phone) showBanner(title, message, factorSid, challengeSid string) tea.C
 	b := &p.banner
 	b.id++
 	b.visible = true
-	b.title, b.message = title, message
+	b.title, b.message = title, termtext.Line(message)
 	b.factorSid, b.challengeSid = factorSid, challengeSid
 	return after(bannerTimeout, bannerExpiredMsg{tagged: p.c.tag(), id: b.id})
+}
+
+// openMsg opens the banner's challenge, as tapping the notification does.
+func (b *banner) openMsg(tag tagged) openChallengeMsg {
+	return openChallengeMsg{tagged: tag, factorSid: b.factorSid, challengeSid: b.challengeSid, fromNotification: true}
 }
 
 func (b *banner) view(st *style.Styles, width int) string {

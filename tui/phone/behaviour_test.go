@@ -70,11 +70,13 @@ func (e *enrolledPhone) status(sid string) string {
 	return ""
 }
 
-// statusBar is the phone's first row inside the outline.
+// statusBar is the phone's first row inside the outline, whose top edge
+// carries the camera dot (whatever lines the outline is drawn with).
 func (e *enrolledPhone) statusBar() string {
-	for _, l := range strings.Split(e.screen(), "\n") {
-		if strings.Contains(l, ":") && strings.Contains(l, "│") {
-			return l
+	lines := strings.Split(e.screen(), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, " ● ") && i+1 < len(lines) {
+			return lines[i+1]
 		}
 	}
 	return ""
@@ -91,7 +93,7 @@ func TestPushRaisesBadgeAndBanner(t *testing.T) {
 	if n := e.phone.c.inbox.pendingCount(e.clock.Now()); n != 1 {
 		t.Fatalf("badge after one push: %d", n)
 	}
-	if bar := e.statusBar(); !strings.HasSuffix(strings.TrimRight(bar, " │"), " 1") {
+	if bar := e.statusBar(); !strings.HasSuffix(strings.TrimRight(bar, " │┃║"), " 1") {
 		t.Fatalf("status bar has no badge of 1: %q", bar)
 	}
 	screen := e.screen()
@@ -182,8 +184,8 @@ func TestButtonsGoTheSecondTheChallengeExpires(t *testing.T) {
 	if strings.Contains(s, "Approve") || strings.Contains(s, "Deny") {
 		t.Fatalf("buttons still shown at expiry:\n%s", s)
 	}
-	if e.status(sid) != verifyclient.ChallengeExpired || !strings.Contains(s, "expired") {
-		t.Fatalf("status %q at expiry:\n%s", e.status(sid), s)
+	if shown := displayStatus(e.phone.c.inbox.challenges[sid], e.phone.c.verifyNow()); shown != verifyclient.ChallengeExpired || !strings.Contains(s, "expired") {
+		t.Fatalf("status %q at expiry:\n%s", shown, s)
 	}
 	e.pump.send(tuitest.Press("a"))
 	if e.phone.c.isBusy(sid) {

@@ -19,6 +19,10 @@
 // EventMsg (the device's events, which a host may read on their way in),
 // and Approve, Reload, Relaunch, OpenChallenge and State.
 //
+// Text from the network (a challenge's message and fields, a factor's
+// name, an error, an HTTP body) reaches other people's terminals in a
+// workshop, so it goes through internal/termtext before it is drawn.
+//
 // A Phone is an embeddable component: several can live in one program (a
 // demo with many phones) and several programs in one process (one per SSH
 // session). Nothing here is package-level mutable state; each Phone carries

@@ -31,7 +31,10 @@ func newInbox() *inbox {
 }
 
 func (in *inbox) setFactors(factors []device.Factor, silent map[string]bool) {
-	in.factors = factors
+	in.factors = make([]device.Factor, len(factors))
+	for i, f := range factors {
+		in.factors[i] = shownFactor(f)
+	}
 	in.factorsLoaded = true
 	if silent != nil {
 		in.silent = silent
@@ -64,9 +67,10 @@ func (in *inbox) forgetFactor(sid string) {
 	delete(in.byFactor, sid)
 }
 
-// upsert stores the newest copy of a challenge, keeping each factor's list
-// newest first.
+// upsert stores the newest copy of a challenge, made safe to draw,
+// keeping each factor's list newest first.
 func (in *inbox) upsert(ch device.Challenge) *device.Challenge {
+	ch = shownChallenge(ch)
 	if old, ok := in.challenges[ch.Sid]; ok {
 		// A challenge never returns to pending: a read that started before
 		// an answer and finished after it must not undo the answer.
@@ -150,19 +154,6 @@ func (in *inbox) pendingFor(factorSid string, now time.Time) int {
 		}
 	}
 	return n
-}
-
-// expireDue marks pending challenges whose time is up and reports whether
-// any changed.
-func (in *inbox) expireDue(now time.Time) bool {
-	changed := false
-	for _, ch := range in.challenges {
-		if ch.Status == verifyclient.ChallengePending && !isPending(ch, now) {
-			ch.Status = verifyclient.ChallengeExpired
-			changed = true
-		}
-	}
-	return changed
 }
 
 // numberToMatch is the code the user must type before approving, or "" for

@@ -119,6 +119,7 @@ func TestHighContrastTheme(t *testing.T) {
 	}
 	p, _ := offlinePhone(t)
 	p.SetTheme(theme)
+	p.Blur() // the focused phone wears the theme's focus border
 	if v := tuitest.Plain(p.View()); !strings.Contains(v, "┏") || !strings.Contains(v, "┛") {
 		t.Fatalf("no thick outline:\n%s", v)
 	}
@@ -249,4 +250,14 @@ func TestSettingsChangeTheDevice(t *testing.T) {
 	if p.dialog == nil || !strings.Contains(tuitest.Plain(p.View()), "Reinstall the app?") {
 		t.Fatalf("reinstall did not ask first:\n%s", tuitest.Plain(p.View()))
 	}
+}
+
+// flowed is the text inside a phone's outline as one run of words, so a
+// phrase is found whether or not it wrapped.
+func flowed(frame string) string {
+	var words []string
+	for _, line := range strings.Split(frame, "\n") {
+		words = append(words, strings.Fields(strings.Trim(strings.TrimSpace(line), "│┃║"))...)
+	}
+	return strings.Join(words, " ")
 }

@@ -125,6 +125,9 @@ type (
 	openChallengeMsg struct {
 		tagged
 		factorSid, challengeSid string
+		// fromNotification: the user tapped a banner (or the host did so
+		// for them), rather than picking the challenge from an inbox.
+		fromNotification bool
 	}
 	openSettingsMsg struct{ tagged }
 	openLogMsg      struct{ tagged }

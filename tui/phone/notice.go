@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -25,14 +26,17 @@ const (
 	errorTimeout = 12 * time.Second
 )
 
+// Notices quote the network (a challenge's message, a server's error), so
+// their text is made safe as it is set.
+
 func (p *Phone) showToast(text string) tea.Cmd {
-	p.notice = notice{id: p.notice.id + 1, text: text}
+	p.notice = notice{id: p.notice.id + 1, text: termtext.Line(text)}
 	return after(toastTimeout, noticeExpiredMsg{tagged: p.c.tag(), id: p.notice.id})
 }
 
 func (p *Phone) showError(err error) tea.Cmd {
 	head, detail := describeError(err)
-	p.notice = notice{id: p.notice.id + 1, isErr: true, text: head, detail: detail}
+	p.notice = notice{id: p.notice.id + 1, isErr: true, text: termtext.Line(head), detail: termtext.Line(detail)}
 	return after(errorTimeout, noticeExpiredMsg{tagged: p.c.tag(), id: p.notice.id})
 }
 

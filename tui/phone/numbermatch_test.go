@@ -143,7 +143,7 @@ func TestAnsweredOnAnotherDevice(t *testing.T) {
 		t.Fatalf("the inbox does not say it was answered elsewhere:\n%s", v)
 	}
 	p.Update(openChallengeMsg{tagged: p.c.tag(), factorSid: ch.FactorSid, challengeSid: ch.Sid})
-	if v := tuitest.Plain(p.View()); !strings.Contains(v, "expired · Answered on another device") {
+	if v := tuitest.Plain(p.View()); !strings.Contains(flowed(v), "expired · Answered on another device") {
 		t.Fatalf("the challenge screen does not say it:\n%s", v)
 	}
 }

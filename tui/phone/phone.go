@@ -196,6 +196,30 @@ func (p *Phone) pop() tea.Cmd {
 	return p.top().show()
 }
 
+// openChallenge shows a challenge's screen. One opened from a notification
+// is a detour, not a place in the history: it replaces any other challenge
+// opened from a notification, so that esc returns to where the user was
+// before the banners came, however many of them they opened on the way.
+func (p *Phone) openChallenge(msg openChallengeMsg) tea.Cmd {
+	if t, ok := p.top().(*challengeScreen); ok && t.challengeSid == msg.challengeSid {
+		return t.show()
+	}
+	if msg.fromNotification {
+		kept := p.screens[:0]
+		for _, s := range p.screens {
+			if t, ok := s.(*challengeScreen); ok && t.fromNotification {
+				continue
+			}
+			kept = append(kept, s)
+		}
+		clear(p.screens[len(kept):])
+		p.screens = kept
+	}
+	s := newChallengeScreen(p.c, msg.factorSid, msg.challengeSid)
+	s.fromNotification = msg.fromNotification
+	return p.push(s)
+}
+
 // popTo closes screens until kind is on top, or only the factor list is left.
 func (p *Phone) popTo(kind Screen) tea.Cmd {
 	for len(p.screens) > 1 && p.top().kind() != kind {

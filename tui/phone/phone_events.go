@@ -10,7 +10,8 @@ import (
 )
 
 // handleEvent applies one device event: a challenge raises the badge and,
-// when it came by push, the banner; answers and expiries update the inbox
+// when it came by push, the banner (again for every push: a resend is the
+// backend asking the user to look); answers and expiries update the inbox
 // and say so.
 func (p *Phone) handleEvent(e device.Event) tea.Cmd {
 	c := p.c
@@ -27,10 +28,14 @@ func (p *Phone) handleEvent(e device.Event) tea.Cmd {
 		ch := eventChallenge(e, verifyclient.ChallengePending)
 		c.inbox.upsert(ch)
 		c.inbox.via[e.ChallengeSid] = e.Via
-		if e.Via == device.ViaPush {
-			return p.showBanner("New challenge", e.Message, e.FactorSid, e.ChallengeSid)
+		if e.Via != device.ViaPush {
+			return nil
 		}
-		return nil
+		title := "New challenge"
+		if e.Resent {
+			title = "Challenge sent again"
+		}
+		return p.showBanner(title, e.Message, e.FactorSid, e.ChallengeSid)
 	case device.EventApproved, device.EventDenied:
 		status := verifyclient.ChallengeApproved
 		if e.Kind == device.EventDenied {

@@ -39,7 +39,7 @@ func (p *Phone) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Open):
 			p.banner.visible = false
-			return cmdOf(openChallengeMsg{tagged: p.c.tag(), factorSid: p.banner.factorSid, challengeSid: p.banner.challengeSid})
+			return cmdOf(p.banner.openMsg(p.c.tag()))
 		case key.Matches(msg, k.Cancel):
 			p.banner.visible = false
 			return nil
@@ -85,7 +85,7 @@ func (p *Phone) handleClick(msg clickMsg) tea.Cmd {
 	switch msg.zone {
 	case "banner":
 		p.banner.visible = false
-		return cmdOf(openChallengeMsg{tagged: p.c.tag(), factorSid: p.banner.factorSid, challengeSid: p.banner.challengeSid})
+		return cmdOf(p.banner.openMsg(p.c.tag()))
 	case "notice":
 		p.notice = notice{}
 		return nil

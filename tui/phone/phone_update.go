@@ -53,7 +53,10 @@ func (p *Phone) handleInternal(msg tea.Msg) tea.Cmd {
 	c := p.c
 	switch msg := msg.(type) {
 	case clockTickMsg:
-		c.inbox.expireDue(c.verifyNow())
+		// Countdowns and expiry are judged as each frame is drawn, never
+		// written into the inbox: the clock they are judged with can be
+		// wrong for a moment (a new clock offset, before a 401 teaches the
+		// correction), and a wrong verdict must not outlive it.
 		return c.clockTick()
 	case refreshTickMsg:
 		if msg.gen != p.refreshGen {
@@ -161,10 +164,7 @@ func (p *Phone) handleInternal(msg tea.Msg) tea.Cmd {
 	case openFactorMsg:
 		return p.push(newFactorScreen(c, msg.factorSid))
 	case openChallengeMsg:
-		if t, ok := p.top().(*challengeScreen); ok && t.challengeSid == msg.challengeSid {
-			return t.show()
-		}
-		return p.push(newChallengeScreen(c, msg.factorSid, msg.challengeSid))
+		return p.openChallenge(msg)
 	case openSettingsMsg:
 		if p.top().kind() == ScreenSettings {
 			return nil

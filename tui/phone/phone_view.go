@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -55,7 +56,7 @@ func (p *Phone) View() string {
 	placed := lipgloss.Place(p.width, p.height, lipgloss.Center, lipgloss.Center, phone)
 	clean, zones := style.ScanZones(placed)
 	p.zones = zones
-	return clean
+	return termtext.Frame(clean)
 }
 
 // statusBar is the phone's top line: the clock on the left; the network,
@@ -75,7 +76,7 @@ func (p *Phone) statusBar(width int) string {
 		items = append(items, st.Status.Warning.Render("poll"))
 	}
 	if !dev.Foreground() {
-		items = append(items, st.Status.Warning.Render("bg"))
+		items = append(items, st.Status.Warning.Render("background"))
 	}
 	if n := p.c.inbox.pendingCount(p.c.verifyNow()); n > 0 {
 		items = append(items, st.Status.Badge.Render(strconv.Itoa(n)))

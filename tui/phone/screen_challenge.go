@@ -11,6 +11,7 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -21,10 +22,13 @@ type challengeScreen struct {
 	c            *common
 	factorSid    string
 	challengeSid string
-	showHidden   bool
-	focus        int // 0 none, 1 approve, 2 deny
-	scroll       int
-	w, h         int
+	// fromNotification: opened from a banner, so it leaves the history
+	// when the next banner is opened.
+	fromNotification bool
+	showHidden       bool
+	focus            int // 0 none, 1 approve, 2 deny
+	scroll           int
+	w, h             int
 }
 
 // Rows kept at the bottom of the screen for the buttons or the spinner.
@@ -151,15 +155,20 @@ func (s *challengeScreen) view() string {
 	body = append(body,
 		row("Created", st.Text.Render(style.Stamp(ch.CreatedAt))),
 		row("Updated", st.Text.Render(style.Stamp(ch.UpdatedAt))),
-		row("Sid", st.Text.Render(ch.Sid)),
+		row("Sid", st.Text.Render(termtext.Line(ch.Sid))),
 		"",
 		st.Heading.Render("Details"),
 	)
 	if len(ch.Details.Fields) == 0 && ch.Details.Date == nil {
 		body = append(body, st.Muted.Render("  none"))
 	}
+	// A detail row wraps under its value rather than lose its end: the
+	// details are what the user judges the sign-in by.
+	detail := func(label, value string) []string {
+		return style.WrapIndented("  "+st.Label.Render(style.PadRight(label, 10))+" "+st.Text.Render(value), s.w, 13, lipgloss.NewStyle())
+	}
 	for _, f := range ch.Details.Fields {
-		body = append(body, "  "+st.Label.Render(style.PadRight(f.Label, 10))+" "+st.Text.Render(f.Value))
+		body = append(body, detail(f.Label, f.Value)...)
 	}
 	if ch.Details.Date != nil {
 		body = append(body, "  "+st.Label.Render(style.PadRight("Date", 10))+" "+st.Text.Render(style.Stamp(*ch.Details.Date)))
@@ -183,7 +192,7 @@ func (s *challengeScreen) view() string {
 				// Showing the code would let the phone answer for its user.
 				value = "•• (typed to approve)"
 			}
-			body = append(body, "  "+st.Label.Render(style.PadRight(k, 10))+" "+st.Text.Render(value))
+			body = append(body, detail(k, value)...)
 		}
 	}
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -166,7 +167,7 @@ func (s *factorScreen) view() string {
 		check = st.Toggle.On.Render("[x]")
 	}
 	lines := []string{
-		row("Sid", st.Text.Render(f.Sid)),
+		row("Sid", st.Text.Render(termtext.Line(f.Sid))),
 		row("User", st.Text.Render(style.Shorten(f.Identity, s.w-9))),
 		row("Status", st.FactorStatus[f.Status].Render(f.Status)+st.Muted.Render(" · push platform ")+st.Text.Render(platform)),
 		style.Mark("factor:silent", check+" "+st.Text.Render("Silently approve challenges")),
@@ -221,6 +222,6 @@ func (s *factorScreen) rowView(ch *device.Challenge, selected bool, now time.Tim
 	if answeredElsewhere(ch) {
 		statusText = st.Muted.Render("Answered on another device")
 	}
-	second := "  " + statusText + st.Muted.Render(" · "+style.Shorten(ch.Sid, 14)+" · "+style.Ago(now, ch.CreatedAt))
+	second := "  " + statusText + st.Muted.Render(" · "+style.Shorten(termtext.Line(ch.Sid), 14)+" · "+style.Ago(now, ch.CreatedAt))
 	return style.FitLine(first, s.w) + "\n" + style.FitLine(second, s.w)
 }

@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -103,7 +104,7 @@ func (s *factorsScreen) update(msg tea.Msg) tea.Cmd {
 
 // confirmDelete asks before deleting a factor, which the server forgets too.
 func confirmDelete(c *common, factorSid string) tea.Cmd {
-	name := factorSid
+	name := termtext.Line(factorSid)
 	if f, ok := c.inbox.factor(factorSid); ok && f.FriendlyName != "" {
 		name = f.FriendlyName
 	}
@@ -145,7 +146,7 @@ func (s *factorsScreen) view() string {
 		}
 		lines := []string{
 			head,
-			"  " + st.Label.Render("Sid") + " " + st.Text.Render(f.Sid),
+			"  " + st.Label.Render("Sid") + " " + st.Text.Render(termtext.Line(f.Sid)),
 			style.Spread("  "+st.Label.Render("User")+" "+st.Text.Render(style.Shorten(f.Identity, s.w-8-ansi.StringWidth(pending+" "+platform))), pending+" "+st.Muted.Render(platform), s.w),
 			"",
 		}

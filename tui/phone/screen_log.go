@@ -7,9 +7,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pushsim/pushsim/device"
+	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -154,7 +154,7 @@ func (s *logScreen) view() string {
 			method = st.Selected.Render(style.PadRight(e.Method, 6))
 		}
 		status := s.statusText(e)
-		first := method + " " + status + " " + st.Text.Render(shortPath(e.URL))
+		first := method + " " + status + " " + st.Text.Render(termtext.Line(shortPath(e.URL)))
 		second := st.Muted.Render("       " + e.At.UTC().Format("15:04:05") + " · " + e.Duration.Round(time.Millisecond).String() + " · #" + strconv.Itoa(e.Seq))
 		rows = append(rows, style.Mark("exchange:"+strconv.Itoa(i), style.FitLine(first, s.w)+"\n"+style.FitLine(second, s.w)))
 	}
@@ -196,9 +196,9 @@ func (s *logScreen) detailView() string {
 		}
 		lines = append(lines, st.Heading.Render(sec.Title))
 		for _, l := range sec.Lines {
-			for _, w := range strings.Split(ansi.Hardwrap(l, s.w-2, true), "\n") {
-				lines = append(lines, "  "+st.Text.Render(w))
-			}
+			// Bodies and headers are the server's words. Wrapping keeps
+			// SIDs whole and breaks URLs at '/'.
+			lines = append(lines, style.WrapIndented("  "+termtext.Line(l), s.w, 2, st.Text)...)
 		}
 	}
 	s.scroll = min(s.scroll, max(len(lines)-s.h, 0))

@@ -132,7 +132,9 @@ func (s *settingsScreen) adjust(row, dir int) tea.Cmd {
 		dev.SetPollInterval(step(pollSteps, dev.PollInterval(), dir))
 		return s.p.rearmRefresh()
 	case settingClockOffset:
-		dev.SetClockOffset(step(offsetSteps, dev.ClockOffset(), dir))
+		if err := dev.SetClockOffset(step(offsetSteps, dev.ClockOffset(), dir)); err != nil {
+			return s.p.showError(err)
+		}
 	case settingReinstall:
 	default:
 		return s.activate(row)
@@ -183,7 +185,7 @@ func (s *settingsScreen) view() string {
 	}
 	rows := []struct{ label, value, hint string }{
 		{"Push notifications", onOff(s.p.pushOn), pushHint},
-		{"Poll interval", stepper(settingPollInterval, interval.String()), "how often the phone looks for challenges"},
+		{"Poll interval", stepper(settingPollInterval, interval.String()), "time between polls for challenges"},
 		{"Airplane mode", onOff(dev.AirplaneMode()), "no network: no polls, no pushes"},
 		{"Clock offset", stepper(settingClockOffset, signedDuration(offset)), offsetHint},
 		{"App in foreground", onOff(dev.Foreground()), "silent approval needs the foreground"},

@@ -1,5 +1,6 @@
 // Package style is what pushsim's terminal UIs share: the theme and the
-// styles derived from it, the key maps, the layout and zone helpers, the
+// styles derived from it, the key maps, the layout and zone helpers (with
+// wrapping that never loses a character and the short and full help), the
 // list cursor, the formatting of times and HTTP exchanges, and the common
 // context the demo's panes hold.
 //

@@ -22,14 +22,20 @@ type Section struct {
 }
 
 // maxBodyLines bounds a body shown in the log, so one large list does not
-// make the screen scroll for ever.
+// make the screen scroll for ever; the FullBody key shows the rest.
 const maxBodyLines = 80
 
 // DecodeExchange explains one exchange for an HTTP log: the request line,
 // the credentials (the device JWT's header and claims, or the access
 // token's JWE header), the form body with any signed AuthPayload decoded,
-// and the response.
-func DecodeExchange(e device.LoggedExchange) []Section {
+// and the response, its body cut after its first maxBodyLines lines with
+// a line saying how many more there are.
+func DecodeExchange(e device.LoggedExchange) []Section { return DecodeExchangeBody(e, maxBodyLines) }
+
+// DecodeExchangeBody is DecodeExchange showing at most bodyLines lines of
+// the response body, or all of them when bodyLines is 0: what a screen
+// shows once the user asked for full bodies (KeyMap.FullBody).
+func DecodeExchangeBody(e device.LoggedExchange, bodyLines int) []Section {
 	var out []Section
 	req := Section{Title: "Request", Lines: []string{e.Method + " " + RequestPath(e.URL)}}
 	if ua := e.RequestHeader.Get("User-Agent"); ua != "" {
@@ -52,7 +58,7 @@ func DecodeExchange(e device.LoggedExchange) []Section {
 				resp.Lines = append(resp.Lines, h+": "+v)
 			}
 		}
-		resp.Lines = append(resp.Lines, prettyBody(e.ResponseBody)...)
+		resp.Lines = append(resp.Lines, prettyBody(e.ResponseBody, bodyLines)...)
 	}
 	return append(out, resp)
 }
@@ -157,13 +163,13 @@ func prettyJSON(raw []byte) []string {
 	return strings.Split(buf.String(), "\n")
 }
 
-func prettyBody(body []byte) []string {
+func prettyBody(body []byte, limit int) []string {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
 	lines := prettyJSON(body)
-	if len(lines) > maxBodyLines {
-		lines = append(lines[:maxBodyLines], fmt.Sprintf("… %d more lines", len(lines)-maxBodyLines))
+	if limit > 0 && len(lines) > limit {
+		lines = append(lines[:limit], fmt.Sprintf("… %d more lines", len(lines)-limit))
 	}
 	return lines
 }

@@ -50,7 +50,10 @@ func Took(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-// Shorten keeps the start and end of a long identifier.
+// Shorten keeps the start and end of a long identifier. What it drops is
+// not on screen, so it is for a row whose whole value another screen shows
+// (a challenge's SID in an inbox row, whole on the challenge's screen);
+// anywhere else, Wrap keeps the identifier whole.
 func Shorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n || n < 5 {

@@ -45,6 +45,10 @@ type KeyMap struct {
 	Digit key.Binding
 	Erase key.Binding
 
+	// FullBody shows HTTP bodies whole instead of their first lines, and
+	// back; the tour's ExpandBodies is the same key.
+	FullBody key.Binding
+
 	Settings  key.Binding
 	Log       key.Binding
 	Help      key.Binding
@@ -91,6 +95,8 @@ func DefaultKeyMap() *KeyMap {
 		Digit:   key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("0-9", "type")),
 		Erase:   key.NewBinding(key.WithKeys("backspace", "delete"), key.WithHelp("⌫", "erase")),
 
+		FullBody: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "whole bodies")),
+
 		Settings:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
 		Log:       key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "http log")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -113,6 +119,12 @@ func (k *KeyMap) Global() []key.Binding {
 // DemoKeyMap is the phone's key map plus the demo's own keys: moving focus
 // between panes, the console's actions and the tour's steps. Phones get the
 // embedded KeyMap, so one map covers the whole screen.
+//
+// Keys go to the pane with focus, and a letter never means one thing on
+// the console and another on a phone: the console's actions use letters
+// the phone leaves free (TestDemoKeysNeverCollide holds them to it), so a
+// presenter who pressed a key in the wrong pane gets nothing rather than
+// a surprise.
 type DemoKeyMap struct {
 	*KeyMap
 
@@ -140,11 +152,11 @@ func NewDemoKeyMap(k *KeyMap) *DemoKeyMap {
 		FocusNext: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		FocusPrev: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
 
-		SignIn:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sign in")),
-		NumberMatch: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "number match")),
+		SignIn:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "sign in")),
+		NumberMatch: key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "number match")),
 		PushBomb:    key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "push bombing")),
-		Resend:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resend push")),
-		Expire:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "expire now")),
+		Resend:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "resend push")),
+		Expire:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "expire now")),
 
 		NextStep: key.NewBinding(key.WithKeys("enter", "right"), key.WithHelp("enter", "next step")),
 		PrevStep: key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "previous step")),
@@ -154,4 +166,20 @@ func NewDemoKeyMap(k *KeyMap) *DemoKeyMap {
 // ConsoleActions are the console's actions in the order it lists them.
 func (k *DemoKeyMap) ConsoleActions() []key.Binding {
 	return []key.Binding{k.SignIn, k.NumberMatch, k.PushBomb, k.Resend, k.Expire}
+}
+
+// Panes are the keys that work in every pane of the demo.
+func (k *DemoKeyMap) Panes() []key.Binding {
+	return []key.Binding{k.FocusNext, k.FocusPrev, k.Help, k.Quit}
+}
+
+// PhoneKeys are every binding a phone acts on.
+func (k *KeyMap) PhoneKeys() []key.Binding {
+	return []key.Binding{
+		k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Left, k.Right,
+		k.Open, k.Back, k.Cancel, k.NextField, k.PrevField, k.FocusButton, k.Toggle, k.Submit,
+		k.Approve, k.Deny, k.Create, k.Delete, k.Silent, k.Hidden, k.Refresh,
+		k.Yes, k.No, k.Confirm, k.Digit, k.Erase, k.FullBody,
+		k.Settings, k.Log, k.Help, k.CloseHelp, k.Quit, k.ForceQuit,
+	}
 }

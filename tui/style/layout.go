@@ -3,12 +3,15 @@ package style
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
-// FitLine truncates or pads a styled line to exactly width cells.
+// FitLine truncates or pads a styled line to exactly width cells. What it
+// cuts is lost: text that may be longer than its line is wrapped first
+// (Wrap, WrapIndented, Field).
 func FitLine(s string, width int) string {
 	if w := ansi.StringWidth(s); w > width {
 		return ansi.Truncate(s, width, "…")
@@ -83,23 +86,37 @@ func PadRight(s string, n int) string {
 // LabelWidth is the label column of detail screens.
 const LabelWidth = 9
 
-// Field is one "Label    value" row; a value too long for the row moves
-// under its label rather than being cut, so SIDs stay whole.
+// Field is one "Label    value" row. A value too long for the row is
+// never cut: one word (a SID, a URL) moves under its label, several wrap
+// beside it, each line starting under the first.
 func Field(st *Styles, label, value string, width int) string {
-	if LabelWidth+ansi.StringWidth(value) <= width {
+	cells := ansi.StringWidth(value)
+	if LabelWidth+cells <= width {
 		return st.Label.Render(PadRight(label, LabelWidth)) + value
 	}
-	return st.Label.Render(label) + "\n  " + value
+	if words := strings.Fields(ansi.Strip(value)); len(words) > 1 && widest(words) <= width-LabelWidth {
+		lines := wrapLines(strings.Repeat(" ", LabelWidth)+value, width, LabelWidth)
+		lines[0] = st.Label.Render(PadRight(label, LabelWidth)) + lines[0][LabelWidth:]
+		return strings.Join(lines, "\n")
+	}
+	return st.Label.Render(label) + "\n" + strings.Join(wrapLines("  "+value, width, 2), "\n")
 }
 
-// WrapIndented wraps plain text to width, continuing lines indent cells
-// in, and styles each line.
+// widest is the width of the widest of words.
+func widest(words []string) int {
+	n := 0
+	for _, w := range words {
+		n = max(n, ansi.StringWidth(w))
+	}
+	return n
+}
+
+// WrapIndented wraps text to width as Wrap does, continuing lines indent
+// cells in (less for a word that needs the room), and styles each line,
+// padded to width.
 func WrapIndented(text string, width, indent int, st lipgloss.Style) []string {
-	lines := strings.Split(ansi.Wrap(text, max(width, 1), ""), "\n")
+	lines := wrapLines(text, width, indent)
 	for i, l := range lines {
-		if i > 0 {
-			l = strings.Repeat(" ", indent) + strings.TrimLeft(l, " ")
-		}
 		lines[i] = FitLine(st.Render(l), width)
 	}
 	return lines
@@ -108,67 +125,86 @@ func WrapIndented(text string, width, indent int, st lipgloss.Style) []string {
 // HelpSeparator goes between the entries of a short help.
 const HelpSeparator = " • "
 
-// ShortHelp lays bindings on one line of at most width cells, ending with
-// an ellipsis when some did not fit.
+// helpModel is bubbles' help drawn with st.
+func helpModel(st *Styles, width int) help.Model {
+	m := help.New()
+	m.ShortSeparator, m.Ellipsis, m.Styles = HelpSeparator, "…", st.Help
+	m.SetWidth(width)
+	return m
+}
+
+// ShortHelp is bubbles' short help on one line of at most width cells.
+// When not every binding fits, the last one still shows, after an
+// ellipsis: callers end with the key that leads to the rest (? for the
+// full help), so what did not fit can always be found.
 func ShortHelp(st *Styles, bindings []key.Binding, width int) string {
-	const tail = " …"
-	var items []string
+	var enabled []key.Binding
 	for _, b := range bindings {
 		if b.Enabled() {
-			items = append(items, st.Help.ShortKey.Render(b.Help().Key)+" "+st.Help.ShortDesc.Render(b.Help().Desc))
+			enabled = append(enabled, b)
 		}
 	}
-	sep := st.Help.ShortSeparator.Render(HelpSeparator)
-	var out strings.Builder
-	used := 0
-	for i, item := range items {
-		w := ansi.StringWidth(item)
-		if i > 0 {
-			w += ansi.StringWidth(sep)
-		}
-		room := width
-		if i < len(items)-1 {
-			room -= ansi.StringWidth(tail) // keep space for the ellipsis unless this is the last
-		}
-		if used+w > room {
-			if used+ansi.StringWidth(tail) <= width {
-				out.WriteString(st.Help.Ellipsis.Render(tail))
-			}
-			break
-		}
-		if i > 0 {
-			out.WriteString(sep)
-		}
-		out.WriteString(item)
-		used += w
+	all := helpModel(st, 0)
+	if line := all.ShortHelpView(enabled); ansi.StringWidth(line) <= width {
+		return line
 	}
-	return out.String()
+	if len(enabled) == 0 {
+		return ""
+	}
+	last := all.ShortHelpView(enabled[len(enabled)-1:])
+	tail := st.Help.Ellipsis.Render(" … ") + last
+	for n := len(enabled) - 2; n > 0; n-- {
+		if head := all.ShortHelpView(enabled[:n]); ansi.StringWidth(head)+ansi.StringWidth(tail) <= width {
+			return head + tail
+		}
+	}
+	if ansi.StringWidth(last) <= width {
+		return last
+	}
+	return helpModel(st, width).ShortHelpView(enabled[len(enabled)-1:])
 }
 
 // Panel frames a pane as the phone's outline frames the phone: the theme's
-// border, in the accent colour while the pane has focus, with the title
-// set into the top edge. The result is exactly width × height.
+// border with the title set into the top edge. The pane with focus is
+// drawn with the focused frame (heavier lines in the accent colour) and a
+// marked title, so which pane takes the keys shows at a glance, with or
+// without colour. The result is exactly width × height.
 func Panel(st *Styles, title string, body []string, width, height int, focused bool) string {
 	if width < 4 || height < 2 {
 		return strings.Join(FitBlock("", max(width, 0), max(height, 0)), "\n")
 	}
 	frame := st.Frame
+	label := st.Title.Render(ansi.Truncate(" "+title+" ", max(width-4, 0), "…"))
 	if focused {
 		frame = st.FrameFocused
+		label = st.Selected.Render(ansi.Truncate(" ▸ "+title+" ", max(width-4, 0), "…"))
 	}
 	b := st.Theme.Border
 	innerW := width - 2
-	label := ansi.Truncate(" "+title+" ", max(innerW-2, 0), "…")
 	rest := max(innerW-1-ansi.StringWidth(label), 0)
 	rows := make([]string, 0, height)
-	rows = append(rows, frame.Render(b.TopLeft+b.Top)+st.Title.Render(label)+frame.Render(strings.Repeat(b.Top, rest)+b.TopRight))
+	rows = append(rows, frame.Render(b.TopLeft+b.Top)+label+frame.Render(strings.Repeat(b.Top, rest)+b.TopRight))
 	left, right := frame.Render(b.Left), frame.Render(b.Right)
-	for _, line := range FitBlock(strings.Join(body, "\n"), innerW-2, height-2) {
-		rows = append(rows, left+" "+line+" "+right)
+	pad := strings.Repeat(" ", panelPadding(width))
+	textW, textH := PanelInner(width, height)
+	for _, line := range FitBlock(strings.Join(body, "\n"), textW, textH) {
+		rows = append(rows, left+pad+line+pad+right)
 	}
 	rows = append(rows, frame.Render(b.BottomLeft+strings.Repeat(b.Bottom, innerW)+b.BottomRight))
 	return strings.Join(rows, "\n")
 }
 
+// panelPadding is the space between a panel's border and its text: one
+// cell, unless the panel is so narrow that a SID would no longer fit on a
+// line.
+func panelPadding(width int) int {
+	if width-4 < SIDWidth {
+		return 0
+	}
+	return 1
+}
+
 // PanelInner is the text area of a panel of the given size.
-func PanelInner(width, height int) (int, int) { return max(width-4, 0), max(height-2, 0) }
+func PanelInner(width, height int) (int, int) {
+	return max(width-2-2*panelPadding(width), 0), max(height-2, 0)
+}

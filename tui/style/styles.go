@@ -2,6 +2,7 @@ package style
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
@@ -15,6 +16,9 @@ type Styles struct {
 	Theme  Theme
 	Colour bool
 
+	// Frame draws an outline's lines; FrameFocused the lines of the one
+	// with focus, which it also turns from the theme's Border into its
+	// FocusBorder, so any outline drawn with it shows focus.
 	Frame        lipgloss.Style
 	FrameFocused lipgloss.Style
 
@@ -98,7 +102,7 @@ func NewStyles(t Theme, colour bool) *Styles {
 	}
 
 	s.Frame = fg(lipgloss.NewStyle(), t.Frame)
-	s.FrameFocused = fg(lipgloss.NewStyle(), t.FrameFocused)
+	s.FrameFocused = fg(lipgloss.NewStyle(), t.FrameFocused).Transform(borderSwap(t.Border, t.FocusBorder))
 	if !colour {
 		s.FrameFocused = s.FrameFocused.Bold(true)
 	}
@@ -206,6 +210,26 @@ func NewStyles(t Theme, colour bool) *Styles {
 		s.Input.Cursor.Color = nil
 	}
 	return s
+}
+
+// borderSwap replaces the lines of border from with those of to, one
+// glyph for another; text that is not a border glyph is left alone.
+func borderSwap(from, to lipgloss.Border) func(string) string {
+	if to.Top == "" || from == to {
+		return func(s string) string { return s }
+	}
+	pairs := []string{}
+	for _, p := range [][2]string{
+		{from.Top, to.Top}, {from.Bottom, to.Bottom}, {from.Left, to.Left}, {from.Right, to.Right},
+		{from.TopLeft, to.TopLeft}, {from.TopRight, to.TopRight},
+		{from.BottomLeft, to.BottomLeft}, {from.BottomRight, to.BottomRight},
+	} {
+		if p[0] != "" && p[0] != p[1] {
+			pairs = append(pairs, p[0], p[1])
+		}
+	}
+	r := strings.NewReplacer(pairs...)
+	return r.Replace
 }
 
 // StatusStyle is the style of a challenge status word.

@@ -29,8 +29,11 @@ type Theme struct {
 	// BadgeFg and BadgeBg draw the pending-challenge badge.
 	BadgeFg color.Color
 	BadgeBg color.Color
-	// Border is the phone outline's line style.
-	Border lipgloss.Border
+	// Border is the line style of the phone's outline and of the panes;
+	// FocusBorder replaces it around the one with focus: heavier, so
+	// focus shows without colour too.
+	Border      lipgloss.Border
+	FocusBorder lipgloss.Border
 	// Bold makes all body text bold, for projectors.
 	Bold bool
 }
@@ -71,6 +74,7 @@ func DefaultTheme() Theme {
 		BadgeFg:      lipgloss.Color("#FFFFFF"),
 		BadgeBg:      lipgloss.Color("#F85149"),
 		Border:       lipgloss.RoundedBorder(),
+		FocusBorder:  lipgloss.ThickBorder(),
 	}
 }
 
@@ -91,6 +95,7 @@ func HighContrastTheme() Theme {
 		BadgeFg:      lipgloss.Black,
 		BadgeBg:      lipgloss.BrightYellow,
 		Border:       lipgloss.ThickBorder(),
+		FocusBorder:  lipgloss.DoubleBorder(),
 		Bold:         true,
 	}
 }

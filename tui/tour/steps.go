@@ -13,6 +13,7 @@ import (
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/internal/backendclient"
+	"github.com/pushsim/pushsim/internal/tourstage"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
@@ -24,8 +25,8 @@ const (
 	tourStepVerifyFactor
 	tourStepWebhook
 	tourStepChallenge
-	tourStepApprove
-	tourStepWebhookReceived
+	tourStepAnswer
+	tourStepOutcome
 )
 
 // tourServiceName names the service the tour creates, apart from the
@@ -46,7 +47,8 @@ const requestTimeout = 30 * time.Second
 
 // tourSteps follow the quickstart's two sequences: registering the user's
 // device (service, token, factor, verification, webhook), then
-// challenging and verifying the user.
+// challenging and verifying the user. The last step's words depend on the
+// user's answer: see stepCopy.
 func tourSteps() []tourStep {
 	return []tourStep{
 		{"Create a Verify Service",
@@ -88,19 +90,103 @@ func tourSteps() []tourStep {
 				"verify_push_challenge, challenge_sid, factor_sid} to the phone, which " +
 				"fetches the challenge to show it.",
 			(*Tour).createChallenge},
-		{"The user approves",
-			"The phone fetches the challenge, reads Twilio-Verify-Signature-Fields, " +
-				"signs those fields and status=approved as a JWS with the factor's key " +
-				"and posts it as AuthPayload. Enter approves for the user; or tab to " +
-				"the phone and press a (or d).",
-			(*Tour).approve},
-		{"The webhook arrives",
-			"Verify checks the signature against the factor's public key, settles " +
-				"the challenge once, and posts challenge.approved to your webhook, " +
-				"signed with X-Twilio-Signature under your auth token. Your backend " +
-				"lets the user in; reading the challenge confirms it.",
-			(*Tour).awaitWebhook},
+		{"The user answers",
+			"The phone shows the sign-in and the user decides. To answer, the app " +
+				"fetches the challenge, reads Twilio-Verify-Signature-Fields, signs " +
+				"those fields and the answer (status approved or denied) as a JWS with " +
+				"the factor's key, and posts it as AuthPayload. Nobody answering ends " +
+				"it too: the challenge expires.",
+			(*Tour).offerAnswer},
+		{"Your backend learns the answer",
+			"Verify reports an answer to your webhook, signed with X-Twilio-" +
+				"Signature under your auth token, and your backend reads the " +
+				"challenge to confirm it.",
+			(*Tour).learnOutcome},
 	}
+}
+
+// stepCopy is the title and explanation of step (from 1) as they read
+// once the user has answered: what the last step shows depends on it.
+func (t *Tour) stepCopy(step int) (title, text string) {
+	s := t.steps[step-1]
+	if step != tourStepOutcome {
+		return s.title, s.text
+	}
+	signed := "It posts challenge.%s to your webhook as a form, signed with " +
+		"X-Twilio-Signature: an HMAC-SHA1, under your auth token, of the " +
+		"webhook's URL and the form's fields in sorted order. Your backend " +
+		"checks the signature, then %s; reading the challenge confirms it."
+	settled := "Verify checked the phone's signature against the factor's " +
+		"public key and settled the challenge, once. "
+	switch t.answer {
+	case answerApproved:
+		return "The webhook arrives", settled + fmt.Sprintf(signed, answerApproved, "lets the user in")
+	case answerDenied:
+		return "The webhook arrives", settled + fmt.Sprintf(signed, answerDenied, "refuses the sign-in")
+	case answerExpired:
+		return "No answer, so no webhook",
+			"Verify has nothing to report: it sends no webhook when a challenge " +
+				"expires. Your backend reads the challenge (or keeps its own timer), " +
+				"finds it expired and refuses the sign-in; the user signs in again " +
+				"for a new challenge."
+	}
+	return s.title, s.text
+}
+
+// endCopy is the last screen's summary of the path the user took.
+func (t *Tour) endCopy() string {
+	const start = "A service, a token, a factor created and verified, a webhook, a challenge pushed, "
+	switch t.answer {
+	case answerApproved:
+		return start + "approved with the factor's signature and reported back by a signed webhook: the user is in."
+	case answerDenied:
+		return start + "denied with the factor's signature and reported back by a signed webhook: the sign-in is refused."
+	case answerExpired:
+		return start + "left unanswered until it expired, which Verify reports to no one: your backend read it and refused the sign-in."
+	}
+	return start + "and your backend told of the answer."
+}
+
+// answerNotes say how the challenge ended at step 7.
+func answerNotes(a phoneAnswer, sid string, expires time.Time) []string {
+	switch a.answer {
+	case answerApproved:
+		if a.silent {
+			return []string{"The phone approved " + sid + " by itself (silent approval is on) and Verify accepted its signed answer."}
+		}
+		return []string{"The phone approved " + sid + " and Verify accepted its signed answer."}
+	case answerDenied:
+		return []string{"The phone denied " + sid + " and Verify accepted its signed answer."}
+	}
+	if expires.IsZero() {
+		return []string{"Nobody answered " + sid + " before it expired."}
+	}
+	return []string{"Nobody answered " + sid + " before it expired at " + style.Stamp(expires) + "."}
+}
+
+// outcomeNotes say what step 8 found: the webhook, if one came, and the
+// challenge as your backend read it, which decides the sign-in.
+func outcomeNotes(answer string, hook *Webhook, sid, status string) []string {
+	var notes []string
+	switch {
+	case hook != nil && hook.Valid:
+		notes = append(notes, "✓ Verify posted "+hook.Type+" to your webhook, and its X-Twilio-Signature checks out under your auth token.")
+	case hook != nil:
+		notes = append(notes, "✗ Verify posted "+hook.Type+" to your webhook, but its X-Twilio-Signature does not check out under your auth token: a real backend refuses it.")
+	case answer == answerExpired:
+		notes = append(notes, "No webhook: Verify sends none when a challenge expires, so your backend reads the challenge.")
+	}
+	switch status {
+	case answerApproved:
+		notes = append(notes, "Challenge "+sid+" reads approved: the user is in.")
+	case answerDenied:
+		notes = append(notes, "Challenge "+sid+" reads denied: the sign-in is refused and the user stays out.")
+	case answerExpired:
+		notes = append(notes, "Challenge "+sid+" reads expired: nobody answered in time, so the sign-in is refused.")
+	default:
+		notes = append(notes, "Challenge "+sid+" reads "+status+": Verify has not settled it, so the user is not in.")
+	}
+	return notes
 }
 
 // v2 is a call to Verify with the account's credentials, as your backend
@@ -204,11 +290,15 @@ func (t *Tour) createFactor() tea.Cmd {
 
 func (t *Tour) verifyFactor() tea.Cmd {
 	t.stage.ReleaseVerification()
-	done, parent := t.enrolling, t.com.Context
+	done, stage, parent := t.enrolling, t.stage, t.com.Context
 	return func() tea.Msg {
 		msg := stepDoneMsg{step: tourStepVerifyFactor}
 		select {
 		case r := <-done:
+			// The verification's logged time includes the hold: say so.
+			if hold, ok := stage.LastHold(); ok {
+				msg.holds = []tourstage.Hold{hold}
+			}
 			if r.err != nil {
 				msg.err = r.err
 				return msg
@@ -255,42 +345,36 @@ func (t *Tour) createChallenge() tea.Cmd {
 		}
 		return stepDoneMsg{
 			challengeSid: ch.Sid,
+			expires:      ch.ExpirationDate,
 			notes:        []string{"Challenge " + ch.Sid + " is pending until " + style.Stamp(ch.ExpirationDate) + "."},
 			await:        &tourAwait{challengeSid: ch.Sid},
 		}
 	})
 }
 
-// approve asks the phone to approve, unless its user already answered.
-func (t *Tour) approve() tea.Cmd {
-	sid, factor := t.challengeSid, t.factorSid
-	return cmdOf(stepDoneMsg{step: tourStepApprove, await: &tourAwait{
-		challengeSid: sid, answer: true,
-		ask: &PhoneMsg{Action: PhoneApprove, FactorSid: factor, ChallengeSid: sid},
-	}})
+// offerAnswer waits for the challenge's answer, which the user gives on
+// the phone or lets Enter give for them, unless it came already.
+func (t *Tour) offerAnswer() tea.Cmd {
+	return cmdOf(stepDoneMsg{step: tourStepAnswer, await: &tourAwait{challengeSid: t.challengeSid, answer: true}})
 }
 
-// awaitWebhook waits for the challenge's webhook at the sample backend's
-// sink, then reads the challenge as your backend would.
-func (t *Tour) awaitWebhook() tea.Cmd {
-	client, path, sid, parent := t.client, t.entityPath()+"/Challenges/"+t.challengeSid, t.challengeSid, t.com.Context
+// learnOutcome waits for the answer's webhook at the sample backend's
+// sink (there is none for an expiry), then reads the challenge as your
+// backend would: what it reads decides the sign-in.
+func (t *Tour) learnOutcome() tea.Cmd {
+	client, path, sid, answer, sink, parent := t.client, t.entityPath()+"/Challenges/"+t.challengeSid, t.challengeSid, t.answer, t.webhookURL, t.com.Context
 	return func() tea.Msg {
-		msg := stepDoneMsg{step: tourStepWebhookReceived}
+		msg := stepDoneMsg{step: tourStepOutcome}
 		ctx, cancel := context.WithTimeout(parent, tourWebhookWait)
 		defer cancel()
-		event, err := waitForWebhook(ctx, client, sid)
-		if err != nil {
-			msg.err = err
-			return msg
-		}
-		// Shown once found: the sink's list as the backend reads it.
-		if _, err := client.WebhookEvents(ctx, false); err != nil {
-			msg.err = err
-			return msg
-		}
-		signature := "X-Twilio-Signature valid"
-		if !event.Valid {
-			signature = "X-Twilio-Signature INVALID"
+		if answer != answerExpired {
+			hook, err := waitForWebhook(ctx, client, sid, answer)
+			if err != nil {
+				msg.err = err
+				return msg
+			}
+			hook.URL = sink
+			msg.webhook = &hook
 		}
 		var ch struct {
 			Status string `json:"status"`
@@ -299,31 +383,45 @@ func (t *Tour) awaitWebhook() tea.Cmd {
 			msg.err = err
 			return msg
 		}
-		msg.notes = []string{
-			"✓ " + event.Type + " received, " + signature + ".",
-			"Challenge " + sid + " reads " + ch.Status + ": the user is in.",
-		}
+		msg.notes = outcomeNotes(answer, msg.webhook, sid, ch.Status)
 		return msg
 	}
 }
 
-// waitForWebhook polls the sink until it has received an answer event
-// for the challenge.
-func waitForWebhook(ctx context.Context, client *backendclient.Client, challengeSid string) (backendclient.WebhookEvent, error) {
+// sinkEvent is a delivery as the sample backend's sink lists it.
+type sinkEvent struct {
+	Received  time.Time         `json:"received"`
+	Valid     bool              `json:"signatureValid"`
+	Signature string            `json:"signature"`
+	Type      string            `json:"type"`
+	Params    map[string]string `json:"params"`
+}
+
+// waitForWebhook polls the sink, with the account's credentials as the
+// backend's operator, until it has received the challenge's answer event
+// (challenge.approved or challenge.denied; either if answer is unknown).
+// The polls are left out of the log: the step shows the delivery itself.
+func waitForWebhook(ctx context.Context, client *backendclient.Client, challengeSid, answer string) (Webhook, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		events, err := client.WebhookEvents(ctx, true)
+		var out struct {
+			Events []sinkEvent `json:"events"`
+		}
+		err := client.Do(ctx, backendclient.Call{Method: http.MethodGet, Path: "/backend/webhook/events", Account: true, Quiet: true}, &out)
 		if err == nil {
-			for _, e := range events {
-				if e.Params["challenge_sid"] == challengeSid && (e.Type == "challenge.approved" || e.Type == "challenge.denied") {
-					return e, nil
+			for _, e := range out.Events {
+				if e.Params["challenge_sid"] != challengeSid {
+					continue
+				}
+				if e.Type == "challenge."+answer || (answer == "" && (e.Type == "challenge.approved" || e.Type == "challenge.denied")) {
+					return Webhook{Type: e.Type, Signature: e.Signature, Valid: e.Valid, Params: e.Params, Received: e.Received}, nil
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return backendclient.WebhookEvent{}, errors.New("no webhook for " + challengeSid + " yet: Verify retries failed deliveries with backoff; press Enter to look again")
+			return Webhook{}, errors.New("no webhook for " + challengeSid + " yet: Verify retries failed deliveries with backoff; press Enter to look again")
 		case <-tick.C:
 		}
 	}

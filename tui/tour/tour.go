@@ -24,6 +24,7 @@ import (
 // phone) and shows the HTTP exchanges it made.
 type Tour struct {
 	com    *style.Common
+	keys   *style.TourKeyMap
 	client *backendclient.Client
 	stage  *tourstage.Stage
 	dev    *device.Device
@@ -36,11 +37,12 @@ type Tour struct {
 	serviceSid   string
 	factorSid    string
 	challengeSid string
-	enrolling    chan tourEnrolled // step 3's enrolment, finished by step 4
-
-	// What the phone did, from its events: it may act before its step.
-	received map[string]bool
-	answered map[string]string
+	expires      time.Time              // the challenge's expiration_date
+	enrolling    chan tourEnrolled      // step 3's enrolment, finished by step 4
+	answer       string                 // how the challenge ended at step 7: one of the answer constants
+	watch        int                    // the expiry watch that counts; older ticks are dropped
+	received     map[string]bool        // what the phone did, from its events: it may act before its step
+	answered     map[string]phoneAnswer // by challenge SID
 
 	steps   []tourStep
 	results []tourResult
@@ -51,9 +53,24 @@ type Tour struct {
 
 	spinner       spinner.Model
 	scroll        int
+	help          bool // the tour's keys are shown instead of the step
+	wholeBodies   bool
 	focused       bool
 	width, height int
 	zones         style.ZoneMap
+}
+
+// How the challenge of step 6 ended.
+const (
+	answerApproved = "approved"
+	answerDenied   = "denied"
+	answerExpired  = "expired" // nobody answered in time
+)
+
+// phoneAnswer is what the phone reported of a challenge.
+type phoneAnswer struct {
+	answer string
+	silent bool // approved by silent approval, without the user
 }
 
 // tourStep is one step of the quickstart.
@@ -73,6 +90,10 @@ const (
 	StepWaiting // its calls are made; it waits for the phone
 	StepDone
 	StepFailed
+	// StepOffering is step 7 offering the user its choice: Enter approves
+	// on their behalf, the phone approves or denies, or the challenge
+	// expires.
+	StepOffering
 )
 
 type tourResult struct {
@@ -80,6 +101,11 @@ type tourResult struct {
 	notes     []string
 	err       error
 	exchanges []device.LoggedExchange
+	holds     []tourstage.Hold // requests the stage held, whose time is not the server's
+	webhook   *Webhook         // the delivery step 8 found
+	// gen counts the step's starts and asks, so that the timeout of an
+	// earlier one does not end a later one.
+	gen int
 }
 
 // tourEnrolled is how step 3's enrolment ended.
@@ -95,6 +121,11 @@ const (
 	tourWebhookWait = 15 * time.Second
 )
 
+// expiryWatch is how often step 7 looks at the clock while it waits for an
+// answer: its countdown moves and an unanswered challenge is seen to
+// expire.
+const expiryWatch = time.Second
+
 // New returns the tour of the quickstart for user against the server at
 // serverURL: client plays your backend, stage serves the phone its token
 // and holds its verification, and dev is the phone's device, whose
@@ -103,9 +134,9 @@ const (
 func New(com *style.Common, client *backendclient.Client, stage *tourstage.Stage, dev *device.Device, user, serverURL string) *Tour {
 	sum := sha256.Sum256([]byte(user))
 	t := &Tour{
-		com: com, client: client, stage: stage, dev: dev,
+		com: com, keys: style.NewTourKeyMap(), client: client, stage: stage, dev: dev,
 		user: user, identity: hex.EncodeToString(sum[:]), webhookURL: strings.TrimRight(serverURL, "/") + "/backend/webhook",
-		received: map[string]bool{}, answered: map[string]string{},
+		received: map[string]bool{}, answered: map[string]phoneAnswer{},
 		steps:   tourSteps(),
 		spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 	}
@@ -139,8 +170,13 @@ func (t *Tour) Update(msg tea.Msg) tea.Cmd {
 			return t.handleKey(msg)
 		}
 	case tea.MouseClickMsg:
-		if msg.Button == tea.MouseLeft && t.zones.Hit(msg.X, msg.Y) == "tour:next" {
-			return t.next()
+		if msg.Button == tea.MouseLeft && !t.help {
+			switch t.zones.Hit(msg.X, msg.Y) {
+			case "tour:next":
+				return t.next()
+			case "tour:approve":
+				return t.approveForUser()
+			}
 		}
 	case tea.MouseWheelMsg:
 		switch msg.Button {
@@ -159,19 +195,33 @@ func (t *Tour) Update(msg tea.Msg) tea.Cmd {
 		return t.StepDone(msg)
 	case timeoutMsg:
 		return t.timedOut(msg)
+	case expiryTickMsg:
+		return t.watchExpiry(msg)
 	}
 	return nil
 }
 
 func (t *Tour) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := t.com.Keys
+	if t.help {
+		if key.Matches(msg, k.CloseHelp) {
+			t.help = false
+		}
+		return nil
+	}
 	switch {
+	case key.Matches(msg, k.Help):
+		t.help = true
+	case t.offering() && key.Matches(msg, t.keys.ApproveForUser):
+		return t.approveForUser()
 	case key.Matches(msg, k.NextStep):
 		return t.next()
 	case key.Matches(msg, k.PrevStep):
 		if t.at > 0 {
 			t.at, t.scroll = t.at-1, 0
 		}
+	case key.Matches(msg, t.keys.ExpandBodies):
+		t.wholeBodies = !t.wholeBodies
 	case key.Matches(msg, k.Up):
 		t.scroll = max(t.scroll-1, 0)
 	case key.Matches(msg, k.Down):
@@ -186,12 +236,19 @@ func (t *Tour) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// offering reports that the screen shown is step 7 offering its choice.
+func (t *Tour) offering() bool {
+	r := t.result(t.at)
+	return t.at == tourStepAnswer && r != nil && r.state == StepOffering
+}
+
 // next is Enter: run the next step, retry a failed one, or move on to a
-// screen already seen. It waits while a step is running.
+// screen already seen. It waits while a step is running or offers a
+// choice.
 func (t *Tour) next() tea.Cmd {
 	if r := t.result(t.at); r != nil {
 		switch r.state {
-		case StepRunning, StepWaiting:
+		case StepRunning, StepWaiting, StepOffering:
 			return nil
 		case StepFailed:
 			return t.start(t.at)
@@ -218,7 +275,8 @@ func (t *Tour) busy() bool {
 
 // start runs step at.
 func (t *Tour) start(at int) tea.Cmd {
-	t.results[at-1] = tourResult{state: StepRunning}
+	gen := t.results[at-1].gen + 1
+	t.results[at-1] = tourResult{state: StepRunning, gen: gen}
 	return tea.Batch(t.spinner.Tick, t.steps[at-1].run(t))
 }
 
@@ -232,10 +290,14 @@ func (t *Tour) StepDone(msg stepDoneMsg) tea.Cmd {
 		t.factorSid = msg.factorSid
 	}
 	if msg.challengeSid != "" {
-		t.challengeSid = msg.challengeSid
+		t.challengeSid, t.expires = msg.challengeSid, msg.expires
 	}
 	r := &t.results[msg.step-1]
 	r.notes = append(r.notes, msg.notes...)
+	r.holds = append(r.holds, msg.holds...)
+	if msg.webhook != nil {
+		r.webhook = msg.webhook
+	}
 	if msg.err != nil {
 		t.finish(msg.step, msg.err)
 		return nil
@@ -251,25 +313,77 @@ func (t *Tour) StepDone(msg stepDoneMsg) tea.Cmd {
 }
 
 // await leaves a step waiting for what the phone does, unless it already
-// has; the phone may also be asked to do it.
+// has. Waiting for an answer, it offers the user the choice and watches
+// the challenge's expiry.
 func (t *Tour) await(step int, w *tourAwait) tea.Cmd {
-	if t.phoneHasDone(w) {
-		t.finish(step, nil)
+	if !w.answer {
+		if t.received[w.challengeSid] {
+			t.finish(step, nil)
+			return nil
+		}
+		t.results[step-1].state = StepWaiting
+		return after(tourPhoneWait, timeoutMsg{step: step, gen: t.results[step-1].gen})
+	}
+	if a, ok := t.answered[w.challengeSid]; ok {
+		t.settle(a)
 		return nil
 	}
-	t.results[step-1].state = StepWaiting
-	timeout := after(tourPhoneWait, timeoutMsg{step: step})
-	if w.ask != nil {
-		return tea.Batch(cmdOf(*w.ask), timeout)
+	if t.expired() {
+		t.settle(phoneAnswer{answer: answerExpired})
+		return nil
 	}
-	return timeout
+	t.results[step-1].state = StepOffering
+	t.watch++
+	return after(expiryWatch, expiryTickMsg{watch: t.watch})
 }
 
-func (t *Tour) phoneHasDone(w *tourAwait) bool {
-	if w.answer {
-		return t.answered[w.challengeSid] != ""
+// approveForUser is Enter at step 7: the tour asks the phone to approve,
+// as the user would, and waits for it.
+func (t *Tour) approveForUser() tea.Cmd {
+	if !t.offering() {
+		return nil
 	}
-	return t.received[w.challengeSid]
+	r := &t.results[tourStepAnswer-1]
+	r.state, r.err = StepWaiting, nil
+	r.gen++
+	return tea.Batch(
+		cmdOf(PhoneMsg{Action: PhoneApprove, FactorSid: t.factorSid, ChallengeSid: t.challengeSid}),
+		after(tourPhoneWait, timeoutMsg{step: tourStepAnswer, gen: r.gen}),
+		t.spinner.Tick)
+}
+
+// watchExpiry ends step 7 when its challenge's expiry passes unanswered,
+// by the tour's clock: Verify sends nothing when a challenge expires, so
+// a backend has to notice by itself.
+func (t *Tour) watchExpiry(msg expiryTickMsg) tea.Cmd {
+	if msg.watch != t.watch || !t.answering() {
+		return nil
+	}
+	if t.expired() {
+		t.settle(phoneAnswer{answer: answerExpired})
+		return nil
+	}
+	return after(expiryWatch, expiryTickMsg{watch: t.watch})
+}
+
+// expired reports that the challenge's expiry has passed by the tour's
+// clock; a challenge whose expiry is unknown waits for the phone's word.
+func (t *Tour) expired() bool {
+	return !t.expires.IsZero() && !t.com.Clock().Before(t.expires)
+}
+
+// answering reports that step 7 waits for the challenge's answer.
+func (t *Tour) answering() bool {
+	s := t.results[tourStepAnswer-1].state
+	return s == StepOffering || s == StepWaiting
+}
+
+// settle ends step 7 with how the challenge ended.
+func (t *Tour) settle(a phoneAnswer) {
+	t.answer = a.answer
+	r := &t.results[tourStepAnswer-1]
+	r.notes = append(r.notes, answerNotes(a, t.challengeSid, t.expires)...)
+	t.finish(tourStepAnswer, nil)
 }
 
 // PhoneEvent hears what the tour's phone did and ends a step waiting for
@@ -282,11 +396,17 @@ func (t *Tour) PhoneEvent(e device.Event) tea.Cmd {
 			t.results[tourStepChallenge-1].notes = append(t.results[tourStepChallenge-1].notes, "The phone got it by "+e.Via+" and fetched it.")
 			t.finish(tourStepChallenge, nil)
 		}
-	case device.EventApproved, device.EventDenied:
-		t.answered[e.ChallengeSid] = string(e.Kind)
-		if e.ChallengeSid == t.challengeSid && t.waiting(tourStepApprove) {
-			t.results[tourStepApprove-1].notes = append(t.results[tourStepApprove-1].notes, "The phone "+string(e.Kind)+" the challenge.")
-			t.finish(tourStepApprove, nil)
+	case device.EventApproved, device.EventDenied, device.EventExpired:
+		a := phoneAnswer{answer: answerApproved, silent: e.Silent}
+		switch e.Kind {
+		case device.EventDenied:
+			a.answer = answerDenied
+		case device.EventExpired:
+			a.answer = answerExpired
+		}
+		t.answered[e.ChallengeSid] = a
+		if e.ChallengeSid == t.challengeSid && t.answering() {
+			t.settle(a)
 		}
 	}
 	return nil
@@ -295,9 +415,10 @@ func (t *Tour) PhoneEvent(e device.Event) tea.Cmd {
 func (t *Tour) waiting(step int) bool { return t.results[step-1].state == StepWaiting }
 
 // timedOut ends a step the phone did not finish: a challenge it has not
-// seen yet is not an error (it will poll), an answer that never came is.
+// seen yet is not an error (it will poll), an approval it was asked for
+// and never sent is.
 func (t *Tour) timedOut(msg timeoutMsg) tea.Cmd {
-	if !t.waiting(msg.step) {
+	if !t.waiting(msg.step) || msg.gen != t.results[msg.step-1].gen {
 		return nil
 	}
 	if msg.step == tourStepChallenge {
@@ -348,20 +469,26 @@ type stepDoneMsg struct {
 	serviceSid   string
 	factorSid    string
 	challengeSid string
+	expires      time.Time
+	holds        []tourstage.Hold
+	webhook      *Webhook
 	await        *tourAwait
 	phone        *PhoneMsg
 }
 
 // tourAwait is what a step waits for the phone to do with a challenge:
-// receive it, or answer it (asking the phone to approve, through ask).
+// receive it, or answer it.
 type tourAwait struct {
 	challengeSid string
 	answer       bool
-	ask          *PhoneMsg
 }
 
-// timeoutMsg ends a wait for the phone.
-type timeoutMsg struct{ step int }
+// timeoutMsg ends a wait for the phone, unless the step has started or
+// asked again since (gen).
+type timeoutMsg struct{ step, gen int }
+
+// expiryTickMsg is step 7's look at the clock.
+type expiryTickMsg struct{ watch int }
 
 // PhoneMsg asks the host to act on the tour's phone, which the tour does
 // not hold: the host lays the phone out and routes its messages.
@@ -385,8 +512,8 @@ const (
 	PhoneApprove
 )
 
-// errTourNoAnswer is a step 7 the phone did not finish.
-var errTourNoAnswer = errors.New("the phone did not answer: tab to it and press a, or press Enter to ask again")
+// errTourNoAnswer is an approval the phone was asked for and did not send.
+var errTourNoAnswer = errors.New("the phone sent no answer: press Enter to try again, or tab to the phone and answer there")
 
 // cmdOf wraps a message as a command.
 func cmdOf(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
