@@ -16,6 +16,7 @@ import (
 	"github.com/pushsim/pushsim/server/servertest"
 	"github.com/pushsim/pushsim/tui/console"
 	"github.com/pushsim/pushsim/tui/internal/tuitest"
+	"github.com/pushsim/pushsim/tui/tour"
 )
 
 // offlineDemo is a demo that has not started: Init never runs, so nothing
@@ -146,6 +147,9 @@ func TestTourGolden(t *testing.T) {
 	d, clock := offlineDemo(t, Options{Tour: startStage(t)})
 	d.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	const approveStep = 7 // "The user approves"
-	d.tour.ShowStepDone(approveStep, []string{"The phone approved the challenge."}, tuitest.Exchanges(t, clock.Now())[1:3])
+	d.tour.ShowSample(approveStep, tour.Sample{
+		ChallengeSid: "YC00000000000000000000000000000003", Expires: clock.Now().Add(5 * time.Minute), Answer: "approved",
+		Exchanges: map[int][]device.LoggedExchange{approveStep: tuitest.Exchanges(t, clock.Now())[1:3]},
+	})
 	golden.RequireEqual(t, tuitest.ASCII(d.render()))
 }

@@ -20,6 +20,15 @@ const SIDWidth = 34
 // over line breaks, each line closing and reopening what is in effect.
 func Wrap(s string, width int) []string { return wrapLines(s, width, 0) }
 
+// WrapHanging is Wrap with a hanging indent: lines after the first start
+// hang cells in.
+func WrapHanging(s string, width, hang int) []string { return wrapLines(s, width, hang) }
+
+// trimPunctuation is word without the punctuation that ends it.
+func trimPunctuation(word string) string {
+	return strings.TrimRight(word, ".,;:)!?")
+}
+
 // wrapLines is Wrap with a hanging indent: lines after the first start
 // indent cells in, or less when a long word needs the room. Each line of
 // s is wrapped on its own and keeps its leading spaces; a line that fits
@@ -110,6 +119,15 @@ func (w *wrapper) word(word string) {
 			// own, as far left as it needs: SIDs stay whole.
 			w.reindent(cells)
 			w.put(word, cells)
+			return
+		}
+		if bare := trimPunctuation(word); bare != word && ansi.StringWidth(bare) <= w.width && cells-ansi.StringWidth(bare) <= w.width-w.indent {
+			// A SID ending a sentence: the SID keeps a line of its own,
+			// its full stop goes to the next.
+			w.reindent(ansi.StringWidth(bare))
+			w.put(bare, ansi.StringWidth(bare))
+			w.newLine()
+			w.put(word[len(bare):], cells-ansi.StringWidth(bare))
 			return
 		}
 		w.hardBreak(word)

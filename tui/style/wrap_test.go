@@ -275,3 +275,17 @@ func TestPanelInnerHoldsASid(t *testing.T) {
 		}
 	}
 }
+
+// A SID that ends a sentence keeps its line whole in a pane exactly as
+// wide as a SID; the full stop goes to the next line.
+func TestWrapKeepsASidWholeBeforeItsFullStop(t *testing.T) {
+	const sid = "YCb363169fdc405cda40b37eb7f0123456"
+	got := wrapLines("  Challenge "+sid+".", SIDWidth, 4)
+	if want := []string{"  Challenge", sid, "    ."}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got = wrapLines("  Challenge "+sid+" is pending.", SIDWidth, 4)
+	if want := []string{"  Challenge", sid, "    is pending."}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -48,17 +48,6 @@ type Webhook struct {
 	Received time.Time
 }
 
-// ShowStepDone shows step (from 1) as done, with the notes and exchanges
-// it made, and every step before it done too: for drawing a step without a
-// server (goldens, pictures for the README).
-func (t *Tour) ShowStepDone(step int, notes []string, exchanges []device.LoggedExchange) {
-	t.at = step
-	for i := range step {
-		t.results[i].state = StepDone
-	}
-	t.results[step-1] = tourResult{state: StepDone, notes: notes, exchanges: exchanges}
-}
-
 // Sample is what a run of the tour made up to its last steps, for drawing
 // them without a server (goldens, pictures for the README). The notes of
 // steps 7 and 8 are worded from it by the code that words them live, so a
