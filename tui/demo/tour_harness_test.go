@@ -33,7 +33,7 @@ import (
 // so that a test can move time for all of them at once.
 func startTourDemo(t *testing.T, clock *testclock.Clock, width, height int) *demoRun {
 	t.Helper()
-	srv := &testServer{t: t, srv: servertest.Start(t, servertest.Options{Config: server.Config{Now: clock.Now}})}
+	srv := &testServer{t: t, srv: servertest.Start(t, servertest.Options{Clock: clock})}
 	d, err := New(Options{
 		ServerURL: srv.srv.URL, Home: t.TempDir(), NoColor: true, Clock: clock.Now, Tour: startStage(t),
 		AccountSid: server.TestAccountSid, AuthToken: server.TestAuthToken,
