@@ -31,6 +31,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/pushsim/pushsim/device/sdkjose"
+	"github.com/pushsim/pushsim/internal/testclock"
 )
 
 // Reporter receives protocol violations; *testing.T satisfies it.
@@ -65,7 +66,7 @@ type Server struct {
 	opts Options
 
 	mu         sync.Mutex
-	now        time.Time
+	clock      *testclock.Clock
 	seq        int
 	tokens     map[string]string // access token -> identity; single use
 	factors    map[string]*Factor
@@ -131,7 +132,7 @@ func New(t interface {
 		ServiceSid: "VA" + strings.Repeat("b", 32),
 		t:          t,
 		opts:       opts,
-		now:        opts.Now,
+		clock:      testclock.New(opts.Now),
 		tokens:     map[string]string{},
 		factors:    map[string]*Factor{},
 		challenges: map[string]*Challenge{},
@@ -149,18 +150,10 @@ func (s *Server) BaseURL() string { return s.URL + "/v2/" }
 func (s *Server) AccessTokenURL() string { return s.URL + "/backend/access-token" }
 
 // Now is the server clock.
-func (s *Server) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now
-}
+func (s *Server) Now() time.Time { return s.clock.Now() }
 
 // Advance moves the server clock.
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = s.now.Add(d)
-}
+func (s *Server) Advance(d time.Duration) { s.clock.Advance(d) }
 
 // OmitSignatureFields makes GET challenge leave out the signature header.
 func (s *Server) OmitSignatureFields(omit bool) {
@@ -246,7 +239,7 @@ func (s *Server) CreateChallenge(factorSid, message string, o ChallengeOptions) 
 	if o.TTL == 0 {
 		o.TTL = 5 * time.Minute
 	}
-	created := s.now.Add(time.Duration(len(s.challenges)) * time.Second)
+	created := s.clock.Now().Add(time.Duration(len(s.challenges)) * time.Second)
 	c := &Challenge{
 		Sid: s.newSidLocked("YC"), FactorSid: factorSid, Identity: f.Identity, EntitySid: f.EntitySid,
 		Status: "pending", Message: message, Fields: o.Fields, Hidden: o.Hidden,
@@ -273,7 +266,7 @@ func (s *Server) newSidLocked(prefix string) string {
 
 // expireLocked applies lazy expiry, as the real service does on read.
 func (s *Server) expireLocked(c *Challenge) {
-	if c.Status == "pending" && s.now.After(c.Expires) {
+	if c.Status == "pending" && s.clock.Now().After(c.Expires) {
 		c.Status = "expired"
 		c.Updated = c.Expires
 	}
@@ -568,7 +561,7 @@ func (s *Server) createFactor(x *exchange, identity string) {
 		Sid: s.newSidLocked("YF"), Identity: identity, FriendlyName: form["FriendlyName"], Status: "unverified",
 		CredentialSid: s.newSidLocked("CR"), Platform: form["Config.NotificationPlatform"], Token: form["Config.NotificationToken"],
 		SDKVersion: form["Config.SdkVersion"], AppID: form["Config.AppId"], Metadata: meta, PublicKey: pub,
-		Created: s.now, EntitySid: entitySid(identity),
+		Created: s.clock.Now(), EntitySid: entitySid(identity),
 	}
 	s.factors[f.Sid] = f
 	out := s.factorJSONLocked(f)
@@ -596,7 +589,7 @@ func (s *Server) factorJSONLocked(f *Factor) map[string]any {
 	}
 	return map[string]any{
 		"sid": f.Sid, "account_sid": s.AccountSid, "service_sid": s.ServiceSid, "entity_sid": f.EntitySid,
-		"identity": f.Identity, "date_created": date(f.Created), "date_updated": date(s.now),
+		"identity": f.Identity, "date_created": date(f.Created), "date_updated": date(s.clock.Now()),
 		"friendly_name": f.FriendlyName, "status": f.Status, "factor_type": "push", "config": config,
 		"metadata": meta, "url": s.BaseURL() + "Services/" + s.ServiceSid + "/Entities/" + f.Identity + "/Factors/" + f.Sid,
 	}
@@ -629,7 +622,7 @@ func (s *Server) authenticate(x *exchange, identity string, factor *Factor) (*Fa
 	}
 	reused := s.jwts[token]
 	s.jwts[token] = true
-	now := s.now
+	now := s.clock.Now()
 	s.mu.Unlock()
 	if reused {
 		s.violation(x, "device JWT reused; the SDK makes a fresh one per request")
@@ -915,7 +908,7 @@ func (s *Server) respond(c *Challenge, signed map[string]any, status string) (in
 	case status != "approved" && status != "denied":
 		return -1, fmt.Sprintf("signed status %q", status)
 	}
-	now := s.now
+	now := s.clock.Now()
 	c.Status, c.Updated, c.Responded = status, now, &now
 	return 0, ""
 }
