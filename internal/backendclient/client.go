@@ -1,7 +1,7 @@
 // Package backendclient is how the demo's panes reach a pushsim server the
-// way a customer's backend does: over HTTP, the bundled sample backend
-// under /backend/ and, with the account's credentials, the Verify API under
-// /v2. It shares no code with the server: the console and the tour must
+// way a customer's backend does: over HTTP, with the account's
+// credentials, the bundled sample backend under /backend/ and the Verify
+// API under /v2. It shares no code with the server: the console and the tour must
 // show what is on the wire, so they go through it.
 //
 // Every call made for the user (not background refreshes) is kept in an
@@ -34,8 +34,10 @@ type Client struct {
 }
 
 // New returns a client of the server at baseURL. The account's credentials
-// are needed only for calls to /v2; the log's exchanges are stamped by
-// clock (default time.Now).
+// sign calls to /v2 that ask for them (Call.Account) and every call to the
+// sample backend but access-token, which a server reachable from the
+// network refuses without them; the log's exchanges are stamped by clock
+// (default time.Now).
 func New(baseURL, accountSid, authToken string, httpClient *http.Client, clock func() time.Time) *Client {
 	return &Client{
 		base: strings.TrimRight(baseURL, "/"), accountSid: accountSid, authToken: authToken,
@@ -50,8 +52,8 @@ func (c *Client) Base() string { return c.base }
 func (c *Client) Log() *device.ExchangeLog { return c.log }
 
 // Call is one request: Form is the query of a GET and the body of a POST;
-// Account signs it with the account's credentials; Quiet leaves it out of
-// the log.
+// Account signs it with the account's credentials (calls to the sample
+// backend are signed without asking); Quiet leaves it out of the log.
 type Call struct {
 	Method  string
 	Path    string
@@ -79,6 +81,20 @@ func (e *APIError) Error() string {
 	return head + " " + e.Message
 }
 
+// accessTokenPath is the sample backend's one endpoint for phones: the
+// app on the phone calls it with no account credentials, so the client
+// does not send them there either.
+const accessTokenPath = "/backend/access-token"
+
+// signsBackendCall reports whether a call to path goes to the sample
+// backend with the account's credentials, as a customer's backend calls
+// its own: a server bound beyond loopback refuses those calls without
+// them, and one on loopback ignores them.
+func (c *Client) signsBackendCall(path string) bool {
+	path, _, _ = strings.Cut(path, "?")
+	return c.accountSid != "" && strings.HasPrefix(path, "/backend/") && path != accessTokenPath
+}
+
 // responseBodyLimit bounds what is read of an answer.
 const responseBodyLimit = 1 << 20
 
@@ -99,7 +115,7 @@ func (c *Client) Do(ctx context.Context, call Call, out any) error {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("Accept", "application/json")
-	if call.Account {
+	if call.Account || c.signsBackendCall(call.Path) {
 		req.SetBasicAuth(c.accountSid, c.authToken)
 	}
 	ex := verifyclient.Exchange{Method: call.Method, URL: target, RequestHeader: req.Header.Clone(), RequestBody: body}

@@ -11,7 +11,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/pushsim/pushsim/internal/backendclient"
-	"github.com/pushsim/pushsim/tui/style"
 )
 
 // SignInKind is which of the console's sign-ins to make.
@@ -163,7 +162,7 @@ func (c *Console) signedIn(msg SignedInMsg) tea.Cmd {
 	case created == 0:
 		c.fail("Sign in refused", errors.Join(msg.Refused...))
 	default:
-		c.result = outcome{text: "Sign-in pushed to " + plural(created, "phone"), detail: "challenge " + style.Shorten(msg.Attempts[0][0].Sid, 14)}
+		c.result = outcome{text: "Sign-in pushed to " + plural(created, "phone"), detail: "challenge " + msg.Attempts[0][0].Sid}
 		if len(msg.Refused) > 0 {
 			c.result.detail, c.result.refused = msg.Refused[0].Error(), true
 		}

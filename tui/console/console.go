@@ -54,7 +54,10 @@ type Console struct {
 	spinner      spinner.Model
 	spinning     bool
 
-	showHelp      bool
+	showHelp bool
+	// detailOpen shows the challenge under the cursor whole, in place of
+	// the console's sections.
+	detailOpen    bool
 	focused       bool
 	width, height int
 	zones         style.ZoneMap
@@ -134,7 +137,7 @@ func (c *Console) Update(msg tea.Msg) tea.Cmd {
 			c.fail("Resend refused", msg.err)
 		} else {
 			c.resends[msg.challengeSid]++
-			c.succeed(fmt.Sprintf("Push sent again (resend %d) as %s", c.resends[msg.challengeSid], style.Shorten(msg.notification.Sid, 14)), "Notifications resource · ttl "+strconv.Itoa(msg.notification.TTL)+" s")
+			c.succeed(fmt.Sprintf("Push sent again (resend %d) as %s", c.resends[msg.challengeSid], msg.notification.Sid), "Notifications resource · ttl "+strconv.Itoa(msg.notification.TTL)+" s")
 		}
 		return c.refresh()
 	case expiredMsg:
@@ -142,7 +145,7 @@ func (c *Console) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			c.fail("Expire refused", msg.err)
 		} else {
-			c.succeed("Expired "+style.Shorten(msg.challengeSid, 14), "the phone can no longer answer it")
+			c.succeed("Expired "+msg.challengeSid, "the phone can no longer answer it")
 		}
 		return c.refresh()
 	case WithdrawnMsg:
@@ -165,7 +168,17 @@ func (c *Console) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if c.detailOpen && key.Matches(msg, k.Back, k.Open) {
+		c.detailOpen = false
+		return nil
+	}
+	// An action takes the whole pane back: its outcome shows there.
+	if key.Matches(msg, k.ConsoleActions()...) {
+		c.detailOpen = false
+	}
 	switch {
+	case key.Matches(msg, k.Open):
+		_, c.detailOpen = c.selectedChallenge()
 	case key.Matches(msg, k.Help):
 		c.showHelp = true
 	case key.Matches(msg, k.Quit):
@@ -198,6 +211,10 @@ func (c *Console) handleClick(zone string) tea.Cmd {
 		return c.startExpire()
 	}
 	if sid, ok := strings.CutPrefix(zone, "console:challenge:"); ok {
+		// A click picks a challenge; a click on the picked one opens it.
+		if ch, picked := c.selectedChallenge(); picked && ch.Sid == sid {
+			c.detailOpen = true
+		}
 		c.selected = sid
 	}
 	return nil

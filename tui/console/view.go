@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -18,9 +19,13 @@ import (
 func (c *Console) View() string {
 	w, h := style.PanelInner(c.width, c.height)
 	var body []string
-	if c.showHelp {
-		body = c.helpView()
-	} else {
+	ch, open := c.openChallenge()
+	switch {
+	case c.showHelp:
+		body = c.helpView(w)
+	case open:
+		body = c.detailView(ch, w, h)
+	default:
 		body = c.bodyView(w, h)
 	}
 	clean, zones := style.ScanZones(style.Panel(c.com.Styles, "App backend", body, c.width, c.height, c.focused))
@@ -41,7 +46,7 @@ func (c *Console) bodyView(w, h int) []string {
 		}
 		return lines
 	}
-	top := gap(c.identityView(w, h >= roomyHeight))
+	top := gap(c.identityView(w))
 	top = gap(append(top, c.actionsView(w)...))
 	top = append(top, c.resultView(w)...)
 	if code := c.codeView(w); code != "" {
@@ -52,13 +57,18 @@ func (c *Console) bodyView(w, h int) []string {
 	footer := style.ShortHelp(st, []key.Binding{c.com.Keys.SignIn, c.com.Keys.NumberMatch, c.com.Keys.PushBomb, c.com.Keys.FocusNext, c.com.Keys.Help}, w)
 	left := max(h-len(top)-1, 0)
 	// Each list keeps its heading. When both do not fit, the challenges
-	// get the larger share.
+	// get the larger share, and at least their heading and one row when
+	// there is room for that, in whole rows: half a row is no use.
 	wantChallenges := 1 + 2*max(len(c.challenges), 1)
-	wantWebhooks := 1 + max(len(c.ourEvents()), 1)
+	wantWebhooks, leastWebhooks := c.webhooksHeight(w)
 	challengeLines, webhookLines := wantChallenges, left-wantChallenges
 	if wantChallenges+wantWebhooks > left {
-		webhookLines = max(min(left*2/5, wantWebhooks), min(3, left/2))
+		webhookLines = max(min(left*2/5, wantWebhooks), min(leastWebhooks, left/2))
+		webhookLines = max(min(webhookLines, left-3), min(left, 1))
 		challengeLines = left - webhookLines
+		if challengeLines > 1 && challengeLines%2 == 0 {
+			challengeLines, webhookLines = challengeLines-1, webhookLines+1
+		}
 	}
 	body := append(top, c.challengesView(w, challengeLines)...)
 	if challengeLines == wantChallenges && h >= roomyHeight {
@@ -70,30 +80,40 @@ func (c *Console) bodyView(w, h int) []string {
 }
 
 // identityView is who signs in and what Verify knows them as: the whole
-// identity when there is room, as it is the one on the wire.
-func (c *Console) identityView(w int, whole bool) []string {
+// identity, as it is the one on the wire: beside its label when it fits
+// there, else under it when it fits a line, else wrapped beside it.
+func (c *Console) identityView(w int) []string {
 	st := c.com.Styles
 	row := func(label, value string) string { return style.Field(st, label, value, w) }
-	const hint = " (SHA-256)"
-	hashed := st.Muted.Render("…")
-	switch {
-	case c.hashed != "" && whole:
-		room := max(w-style.LabelWidth, 16)
-		parts := strings.Split(ansi.Hardwrap(c.hashed+hint, room, true), "\n")
-		for i, p := range parts {
-			parts[i] = st.Text.Render(p)
+	const hint = "(SHA-256)"
+	label := st.Label.Render(style.PadRight("Identity", style.LabelWidth))
+	identity := label + st.Muted.Render("…")
+	room := max(w-style.LabelWidth, 1)
+	switch cells := ansi.StringWidth(c.hashed); {
+	case c.hashed == "":
+	case cells > room && cells+2 <= w:
+		identity = label + st.Muted.Render(hint) + "\n  " + st.Text.Render(c.hashed)
+	default:
+		lines := style.Wrap(c.hashed, room)
+		for i, l := range lines {
+			lines[i] = st.Text.Render(l)
 		}
-		hashed = strings.Join(parts, "\n"+strings.Repeat(" ", style.LabelWidth))
-	case c.hashed != "":
-		hashed = st.Text.Render(style.Shorten(c.hashed, max(w-style.LabelWidth-len(hint), 12))) + st.Muted.Render(hint)
+		if last := len(lines) - 1; ansi.StringWidth(lines[last])+1+len(hint) <= room {
+			lines[last] += " " + st.Muted.Render(hint)
+		} else {
+			lines = append(lines, st.Muted.Render(hint))
+		}
+		identity = label + strings.Join(lines, "\n"+strings.Repeat(" ", style.LabelWidth))
 	}
 	lines := []string{
 		row("User", st.Strong.Render(c.user)),
-		st.Label.Render(style.PadRight("Identity", style.LabelWidth)) + hashed,
+		identity,
 		row("Server", st.Text.Render(c.serverURL)),
 	}
 	if c.offline != nil {
-		lines = append(lines, style.FitLine(st.Error.Render("✗ "+termtext.Line(c.offline.Error())), w))
+		// Why the lists stopped refreshing, in the error's own words: the
+		// address it could not reach and the cause.
+		lines = append(lines, style.WrapIndented("✗ "+termtext.Line(c.offline.Error()), w, 2, st.Error)...)
 	}
 	return lines
 }
@@ -104,12 +124,23 @@ func (c *Console) actionsView(w int) []string {
 		"signin": "Sign in", "number": "Sign in with number matching", "bomb": "Push bombing",
 		"resend": "Resend push", "expire": "Expire now",
 	}
-	var items []string
-	for i, zone := range []string{"signin", "number", "bomb", "resend", "expire"} {
-		b := k.ConsoleActions()[i]
-		items = append(items, style.Mark("console:"+zone, st.Help.ShortKey.Render(b.Help().Key)+" "+st.Text.Render(names[zone])))
+	zones := []string{"signin", "number", "bomb", "resend", "expire"}
+	buttons := func(order ...int) []string {
+		var items []string
+		for _, i := range order {
+			b := k.ConsoleActions()[i]
+			items = append(items, style.Mark("console:"+zones[i], st.Help.ShortKey.Render(b.Help().Key)+" "+st.Text.Render(names[zones[i]])))
+		}
+		return packLine(items, w)
 	}
-	return append([]string{st.Heading.Render("Actions")}, packLine(items, w)...)
+	lines := buttons(0, 1, 2, 3, 4)
+	// A narrow console pairs the short names, the sign-in with push
+	// bombing and resend with expire, when that saves a line for the
+	// lists.
+	if paired := buttons(0, 2, 1, 3, 4); len(paired) < len(lines) {
+		lines = paired
+	}
+	return append([]string{st.Heading.Render("Actions")}, lines...)
 }
 
 // resultView is the last action's outcome, or the one in flight.
@@ -136,25 +167,23 @@ func (c *Console) resultView(w int) []string {
 	if r.detail != "" {
 		lines = append(lines, style.WrapIndented("  "+termtext.Line(r.detail), w, 2, detail)...)
 	}
-	if call := c.lastCallView(w); call != "" {
-		lines = append(lines, call)
-	}
-	return lines
+	return append(lines, c.lastCallView(w)...)
 }
 
-// lastCallView is the action's last request on the wire and its answer.
-func (c *Console) lastCallView(w int) string {
+// lastCallView is the action's last request on the wire and its answer,
+// the path broken at '/' when it is long.
+func (c *Console) lastCallView(w int) []string {
 	st := c.com.Styles
 	calls := c.client.Log().Entries()
 	if len(calls) == 0 {
-		return ""
+		return nil
 	}
 	e := calls[len(calls)-1]
 	outcome := "no answer"
 	if e.Err == nil {
 		outcome = strconv.Itoa(e.StatusCode) + " · " + style.Took(e.Duration)
 	}
-	return style.FitLine(st.Muted.Render("  "+e.Method+" "+termtext.Line(style.RequestPath(e.URL))+" → "+outcome), w)
+	return style.WrapIndented("  "+e.Method+" "+termtext.Line(style.RequestPath(e.URL))+" → "+outcome, w, 4, st.Muted)
 }
 
 // codeView is what the sign-in page shows beside "check your phone" while
@@ -221,7 +250,11 @@ func (c *Console) challengesView(w, lines int) []string {
 }
 
 // challengeRow is one challenge in two lines: its message with the time
-// left or its age, then its status, code, SID and phone.
+// left or its age, then its status, code, SID, phone and place. The row
+// is a summary, its SID shortened and its end cut when the pane is
+// narrow: enter opens the challenge under the cursor whole (detailView),
+// which keeps every row two lines, so that a short pane still lists
+// several.
 func (c *Console) challengeRow(ch backendclient.Challenge, selected bool, w int) string {
 	st := c.com.Styles
 	now := c.com.Clock()
@@ -272,50 +305,93 @@ func (c *Console) ourEvents() []backendclient.WebhookEvent {
 	return out
 }
 
+// webhooksHeight is how many lines the webhook list needs to show every
+// webhook, and to show the newest one.
+func (c *Console) webhooksHeight(w int) (all, newest int) {
+	events := c.ourEvents()
+	if len(events) == 0 {
+		return 2, 2
+	}
+	all = 1
+	for _, e := range events {
+		all += len(c.webhookRow(e, w))
+	}
+	return all, 1 + len(c.webhookRow(events[0], w))
+}
+
+// webhooksView lists the newest webhooks that fit, each with its subject
+// whole (on a line of its own when the row is too narrow for it); the
+// heading counts them when not all fit.
 func (c *Console) webhooksView(w, lines int) []string {
 	if lines <= 0 {
 		return nil
 	}
 	st := c.com.Styles
 	events := c.ourEvents()
-	legend := "✓ = valid signature"
-	if w >= 50 {
-		legend = "✓ = valid X-Twilio-Signature"
-	}
-	out := []string{style.Spread(st.Heading.Render("Webhooks"), st.Muted.Render(legend), w)}
-	if len(events) == 0 {
-		out = append(out, st.Empty.Render("None yet."))
-	}
+	var rows []string
+	shown := 0
 	for _, e := range events {
-		if len(out) >= lines {
+		row := c.webhookRow(e, w)
+		if 1+len(rows)+len(row) > lines {
 			break
 		}
-		sig := st.Toast.Render("✓")
-		if !e.Valid {
-			sig = st.Error.Render("✗")
-		}
-		row := sig + " " + st.Text.Render(style.PadRight(e.Type, 19)) + " " + st.Muted.Render(style.Shorten(e.Subject(), 14))
-		if w >= 46 { // the time goes first when room is short
-			row = style.Spread(row, st.Muted.Render(e.Received.UTC().Format("15:04:05")), w)
-		}
-		out = append(out, style.FitLine(row, w))
+		rows, shown = append(rows, row...), shown+1
 	}
+	if len(events) == 0 {
+		rows = []string{st.Empty.Render("None yet.")}
+	}
+	heading := []struct{ title, legend string }{
+		{"Webhooks", "✓ = valid X-Twilio-Signature"},
+		{"Webhooks", "✓ = valid signature"},
+	}
+	switch {
+	case shown == 0 && len(events) > 0: // no room for one: the legend would explain nothing
+		heading = []struct{ title, legend string }{{"Webhooks", fmt.Sprintf("%d received", len(events))}}
+	case shown < len(events):
+		heading = []struct{ title, legend string }{
+			{fmt.Sprintf("Webhooks · newest %d of %d", shown, len(events)), "✓ = valid X-Twilio-Signature"},
+			{fmt.Sprintf("Webhooks · %d of %d", shown, len(events)), "✓ = valid signature"},
+			{fmt.Sprintf("Webhooks %d/%d", shown, len(events)), "✓ = valid signature"},
+			{fmt.Sprintf("Webhooks %d/%d", shown, len(events)), "✓ valid"},
+		}
+	}
+	head := heading[len(heading)-1]
+	for _, h := range heading {
+		if ansi.StringWidth(h.title)+1+ansi.StringWidth(h.legend) <= w {
+			head = h
+			break
+		}
+	}
+	out := append([]string{style.Spread(st.Heading.Render(head.title), st.Muted.Render(head.legend), w)}, rows...)
 	return style.FitBlock(strings.Join(out, "\n"), w, lines)
 }
 
-// helpView lists every key of the console and of the demo.
-func (c *Console) helpView() []string {
+// webhookRow is one webhook: whether its signature checks out, its type,
+// when it came and what it is about.
+func (c *Console) webhookRow(e backendclient.WebhookEvent, w int) []string {
+	st := c.com.Styles
+	sig := st.Toast.Render("✓")
+	if !e.Valid {
+		sig = st.Error.Render("✗")
+	}
+	at := st.Muted.Render(e.Received.UTC().Format("15:04:05"))
+	one := sig + " " + st.Text.Render(style.PadRight(e.Type, 19)) + " " + st.Muted.Render(e.Subject())
+	if ansi.StringWidth(one)+1+ansi.StringWidth(at) <= w {
+		return []string{style.Spread(one, at, w)}
+	}
+	return append([]string{style.Spread(sig+" "+st.Text.Render(e.Type), at, w)}, style.WrapIndented("  "+e.Subject(), w, 2, st.Muted)...)
+}
+
+// helpView lists every key of the console and of the demo, laid out to
+// the pane's width.
+func (c *Console) helpView(w int) []string {
 	st, k := c.com.Styles, c.com.Keys
-	entry := func(b key.Binding) string {
-		return "  " + st.Help.FullKey.Render(style.PadRight(b.Help().Key, 11)) + st.Help.FullDesc.Render(b.Help().Desc)
-	}
-	lines := []string{st.Heading.Render("Console keys")}
-	for _, b := range k.ConsoleActions() {
-		lines = append(lines, entry(b))
-	}
-	lines = append(lines, "  "+st.Help.FullKey.Render(style.PadRight("↑↓ jk", 11))+st.Help.FullDesc.Render("pick a challenge"), "",
-		st.Heading.Render("Everywhere"), entry(k.FocusNext), entry(k.FocusPrev), entry(k.Help), entry(k.Quit), "",
-		st.Muted.Render("Mouse: click an action, a challenge or a pane."),
-		st.Muted.Render("Press ? or esc to close."))
-	return lines
+	lines := style.FullHelp(st, []style.HelpGroup{
+		{Title: "Console keys", Bindings: k.ConsoleActions()},
+		{Title: "Challenges", Bindings: []key.Binding{k.PickRow("a challenge"), k.Open, k.Back}},
+		{Title: "Everywhere", Bindings: []key.Binding{k.FocusNext, k.FocusPrev, k.Help, k.Quit}},
+	}, w)
+	lines = append(lines, "")
+	lines = append(lines, style.WrapIndented("Mouse: click an action, a challenge (again to open it) or a pane.", w, 0, st.Muted)...)
+	return append(lines, style.WrapIndented("Press "+k.Help.Help().Key+" or "+k.Back.Help().Key+" to close.", w, 0, st.Muted)...)
 }

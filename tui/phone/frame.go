@@ -1,7 +1,6 @@
 package phone
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,15 +61,6 @@ func outline(rows []string, innerW int, b lipgloss.Border, st lipgloss.Style) st
 	return sb.String()
 }
 
-// tooSmall is the one line shown instead of a phone that cannot fit.
-func tooSmall(w, h int) string {
-	msg := "Make the terminal larger: the phone needs " + strconv.Itoa(MinWidth) + "×" + strconv.Itoa(MinHeight) + " (now " + strconv.Itoa(w) + "×" + strconv.Itoa(h) + ")"
-	if w <= 0 {
-		return msg
-	}
-	return ansi.Truncate(msg, w, "…")
-}
-
 // signedDuration shows a clock offset with its sign: +0s, -2m0s, +1h0m0s.
 func signedDuration(d time.Duration) string {
 	if d < 0 {
@@ -78,6 +68,3 @@ func signedDuration(d time.Duration) string {
 	}
 	return "+" + d.String()
 }
-
-// indent puts every line of s two cells in.
-func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -72,13 +72,26 @@ func TestClicksOpenRowsAndPressButtons(t *testing.T) {
 	}
 }
 
+// Below its minimum the phone says, whole, which size it needs and which
+// it has, wrapped to fill its box exactly.
 func TestTooSmallTerminalSaysSo(t *testing.T) {
 	p, _ := offlinePhone(t)
-	for _, size := range [][2]int{{MinWidth - 1, 30}, {100, MinHeight - 1}} {
-		p.SetSize(size[0], size[1])
-		v := p.View()
-		if strings.Contains(v, "\n") || !strings.Contains(v, "Make the terminal larger") || ansi.StringWidth(v) > size[0] {
-			t.Fatalf("at %dx%d: %q", size[0], size[1], v)
+	for _, size := range [][2]int{{MinWidth - 1, 24}, {80, MinHeight - 1}, {30, 10}} {
+		w, h := size[0], size[1]
+		p.SetSize(w, h)
+		v := tuitest.Plain(p.View())
+		lines := strings.Split(v, "\n")
+		if len(lines) != h {
+			t.Fatalf("at %dx%d the message is %d lines:\n%s", w, h, len(lines), v)
+		}
+		for _, l := range lines {
+			if ansi.StringWidth(l) != w {
+				t.Fatalf("at %dx%d a line is %d wide:\n%s", w, h, ansi.StringWidth(l), v)
+			}
+		}
+		want := fmt.Sprintf("Make the terminal larger: the phone needs %d×%d (now %d×%d).", MinWidth, MinHeight, w, h)
+		if got := strings.Join(strings.Fields(v), " "); got != want {
+			t.Fatalf("at %dx%d it reads %q, want %q", w, h, got, want)
 		}
 	}
 	p.SetSize(MinWidth, MinHeight)

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
@@ -42,31 +41,26 @@ func (p *Phone) showError(err error) tea.Cmd {
 
 func (n notice) visible() bool { return n.text != "" }
 
-// view renders the notice into the two bottom rows; keep is whether the
-// help footer keeps its row.
-func (n notice) view(st *style.Styles, width int, footer string) (string, string) {
+// view lays out the phone's bottom rows: the notice, wrapped so that none
+// of it is lost (an error's detail is what tells the user what went
+// wrong), then the help footer, which an error's detail replaces. There
+// are always at least two rows; more cover the bottom of the screen above
+// them until the notice goes.
+func (n notice) view(st *style.Styles, width int, footer string) []string {
 	switch {
 	case !n.visible():
-		return "", footer
+		return []string{"", footer}
 	case !n.isErr:
-		return style.FitLine(st.Toast.Render("✓ "+n.text), width), footer
+		return append(style.WrapIndented("✓ "+n.text, width, 2, st.Toast), footer)
 	}
-	line := "✗ " + n.text
-	if ansi.StringWidth(line) <= width {
-		detail := n.detail
-		if detail != "" {
-			detail += " · "
-		}
-		return style.Mark("notice", st.Error.Render(line)), style.Mark("notice", style.FitLine(st.ErrorDetail.Render(detail+"esc dismiss"), width))
+	lines := style.WrapIndented("✗ "+n.text, width, 2, st.Error)
+	detail := "esc dismiss"
+	if n.detail != "" {
+		detail = n.detail + " · " + detail
 	}
-	// A long message wraps onto the footer's row.
-	wrapped := ansi.Hardwrap(line, width, true)
-	first, rest := wrapped, ""
-	for i := 0; i < len(wrapped); i++ {
-		if wrapped[i] == '\n' {
-			first, rest = wrapped[:i], wrapped[i+1:]
-			break
-		}
+	lines = append(lines, style.WrapIndented(detail, width, 2, st.ErrorDetail)...)
+	for i, l := range lines {
+		lines[i] = style.Mark("notice", l)
 	}
-	return style.Mark("notice", st.Error.Render(first)), style.Mark("notice", style.FitLine(st.Error.Render(rest), width))
+	return lines
 }

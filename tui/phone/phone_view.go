@@ -1,25 +1,25 @@
 package phone
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pushsim/pushsim/internal/termtext"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
-// View draws the phone centred in its box, or one line asking for a larger
-// terminal when the box cannot hold it. It also records where the
+// View draws the phone centred in its box, or, when the box cannot hold
+// it, the size it needs and the size it has. It also records where the
 // clickable zones landed, for the next click.
 func (p *Phone) View() string {
 	w, h, ok := phoneSize(p.width, p.height)
 	if !ok {
 		p.zones = nil
-		return tooSmall(p.width, p.height)
+		return style.TooSmall(p.c.styles, "the phone", MinWidth, MinHeight, p.width, p.height)
 	}
 	st := p.c.styles
 	cw, ch := contentSize(w, h)
@@ -41,12 +41,16 @@ func (p *Phone) View() string {
 		nv := p.numbers.view(st, p.c.keys, min(cw, 32))
 		body = style.Overlay(body, nv, max((ch-lipgloss.Height(nv))/2, 0), cw)
 	}
-	noticeRow, footerRow := p.notice.view(st, cw, p.footerView())
+	bottom := fitBottom(p.notice.view(st, cw, p.footerView()), ch+rowsBelow, cw)
+	// A notice longer than its two rows covers the bottom of the screen.
+	body = body[:ch+rowsBelow-len(bottom)]
 
 	rows := make([]string, 0, ch+rowsAbove+rowsBelow)
 	rows = append(rows, p.statusBar(cw), p.titleBar(cw))
 	rows = append(rows, body...)
-	rows = append(rows, style.FitLine(noticeRow, cw), style.FitLine(footerRow, cw))
+	for _, l := range bottom {
+		rows = append(rows, style.FitLine(l, cw))
+	}
 
 	frame := st.Frame
 	if p.focused {
@@ -57,6 +61,16 @@ func (p *Phone) View() string {
 	clean, zones := style.ScanZones(placed)
 	p.zones = zones
 	return termtext.Frame(clean)
+}
+
+// fitBottom keeps the bottom rows within most rows; a notice too long for
+// the whole screen ends with a line saying how much of it is not shown.
+func fitBottom(lines []string, most, width int) []string {
+	if len(lines) <= most {
+		return lines
+	}
+	kept := lines[: most-1 : most-1]
+	return append(kept, style.FitLine("… "+strconv.Itoa(len(lines)-len(kept))+" more lines", width))
 }
 
 // statusBar is the phone's top line: the clock on the left; the network,
@@ -100,7 +114,8 @@ func (p *Phone) titleBar(width int) string {
 }
 
 // footerView is the short help: as many of the top screen's keys as fit,
-// then '?', which always shows.
+// then '?', which always shows, last, so the keys that did not fit are one
+// press away.
 func (p *Phone) footerView() string {
 	k, st := p.c.keys, p.c.styles
 	switch {
@@ -111,13 +126,7 @@ func (p *Phone) footerView() string {
 	case p.showHelp:
 		return style.ShortHelp(st, []key.Binding{k.CloseHelp}, p.c.width)
 	}
-	more := style.ShortHelp(st, []key.Binding{k.Help}, p.c.width)
-	sep := st.Help.ShortSeparator.Render(style.HelpSeparator)
-	keys := style.ShortHelp(st, p.top().help(), p.c.width-ansi.StringWidth(more)-ansi.StringWidth(sep))
-	if keys == "" {
-		return more
-	}
-	return keys + sep + more
+	return style.ShortHelp(st, append(slices.Clip(p.top().help()), k.Help), p.c.width)
 }
 
 // fullHelpView lists every key, the top screen's first; cursor movement

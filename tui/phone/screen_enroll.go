@@ -6,7 +6,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/tui/style"
@@ -162,7 +161,7 @@ func (s *enrollScreen) view() string {
 		style.Mark("enroll:identity", "  "+s.identity.View()),
 		"",
 		st.Label.Render("  Access token URL"),
-		indent(st.Text.Render(ansi.Hardwrap(s.c.dev.AccessTokenURL(), max(s.w-2, 1), true))),
+		strings.Join(style.WrapIndented("  "+s.c.dev.AccessTokenURL(), s.w, 2, st.Text), "\n"),
 		"  " + st.Muted.Render("the app backend that hands out tokens"),
 		"",
 		style.Mark("enroll:push", "  "+checkStyle.Render(check+" Enable push notifications")),

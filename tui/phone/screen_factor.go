@@ -168,7 +168,7 @@ func (s *factorScreen) view() string {
 	}
 	lines := []string{
 		row("Sid", st.Text.Render(termtext.Line(f.Sid))),
-		row("User", st.Text.Render(style.Shorten(f.Identity, s.w-9))),
+		row("User", st.Text.Render(termtext.Line(f.Identity))),
 		row("Status", st.FactorStatus[f.Status].Render(f.Status)+st.Muted.Render(" · push platform ")+st.Text.Render(platform)),
 		style.Mark("factor:silent", check+" "+st.Text.Render("Silently approve challenges")),
 	}

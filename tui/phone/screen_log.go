@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,18 @@ type logScreen struct {
 	open   *device.LoggedExchange
 	scroll int
 	w, h   int
+
+	// shown is the open exchange decoded, its bodies cut to their first
+	// lines or whole (wholeBodies, which stays as other exchanges are
+	// opened); cut says whether cutting them left anything out.
+	shown       []style.Section
+	wholeBodies bool
+	cut         bool
+	// lines is shown wrapped to lineWidth in lineStyles, kept because a
+	// whole body is long and the screen is drawn at every key.
+	lines      []string
+	lineWidth  int
+	lineStyles *style.Styles
 }
 
 func newLogScreen(c *common) *logScreen {
@@ -52,13 +65,41 @@ func (s *logScreen) setSize(w, h int) {
 func (s *logScreen) help() []key.Binding {
 	k := s.c.keys
 	if s.open != nil {
+		if s.cut || s.wholeBodies {
+			return []key.Binding{k.Scroll, k.BodiesToggle(s.wholeBodies), k.Back}
+		}
 		return []key.Binding{k.Scroll, k.Back}
 	}
 	return []key.Binding{k.Open, k.Back}
 }
 
 func (s *logScreen) keys() []key.Binding {
-	return append([]key.Binding{s.c.keys.Open}, s.c.keys.Navigation()...)
+	k := s.c.keys
+	return append([]key.Binding{k.Open, k.BodiesToggle(s.wholeBodies)}, k.Navigation()...)
+}
+
+// openExchange opens e, its bodies cut or whole as the user last chose.
+func (s *logScreen) openExchange(e device.LoggedExchange) {
+	s.open, s.seq, s.scroll = &e, e.Seq, 0
+	s.decode()
+}
+
+func (s *logScreen) decode() {
+	full := style.DecodeExchangeBody(*s.open, 0)
+	short := style.DecodeExchange(*s.open)
+	s.cut = lineCount(full) > lineCount(short)
+	s.shown, s.lines = short, nil
+	if s.wholeBodies {
+		s.shown = full
+	}
+}
+
+func lineCount(sections []style.Section) int {
+	n := 0
+	for _, sec := range sections {
+		n += len(sec.Lines)
+	}
+	return n
 }
 
 // entries is the log newest first.
@@ -92,6 +133,9 @@ func (s *logScreen) update(msg tea.Msg) tea.Cmd {
 			switch {
 			case key.Matches(msg, k.Back):
 				s.open, s.scroll = nil, 0
+			case key.Matches(msg, k.FullBody):
+				s.wholeBodies = !s.wholeBodies
+				s.decode()
 			case key.Matches(msg, k.Up):
 				s.scroll = max(s.scroll-1, 0)
 			case key.Matches(msg, k.Down):
@@ -102,6 +146,8 @@ func (s *logScreen) update(msg tea.Msg) tea.Cmd {
 				s.scroll += s.h
 			case key.Matches(msg, k.Home):
 				s.scroll = 0
+			case key.Matches(msg, k.End):
+				s.scroll = math.MaxInt32 // the view stops it at the last page
 			}
 			return nil
 		}
@@ -114,8 +160,7 @@ func (s *logScreen) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if key.Matches(msg, k.Open) && len(entries) > 0 {
-			e := entries[s.list.Cursor]
-			s.open, s.seq = &e, e.Seq
+			s.openExchange(entries[s.list.Cursor])
 		}
 		if key.Matches(msg, k.Back) {
 			return cmdOf(backMsg{tagged: s.c.tag()})
@@ -124,8 +169,8 @@ func (s *logScreen) update(msg tea.Msg) tea.Cmd {
 		if i, ok := strings.CutPrefix(msg.zone, "exchange:"); ok {
 			entries := s.entries()
 			if n, err := strconv.Atoi(i); err == nil && n < len(entries) {
-				e := entries[n]
-				s.list.Cursor, s.seq, s.open = n, e.Seq, &e
+				s.list.Cursor = n
+				s.openExchange(entries[n])
 			}
 		}
 	}
@@ -188,9 +233,18 @@ func shortPath(raw string) string {
 }
 
 func (s *logScreen) detailView() string {
+	if s.lines == nil || s.lineWidth != s.w || s.lineStyles != s.c.styles {
+		s.lines, s.lineWidth, s.lineStyles = s.wrapDetail(), s.w, s.c.styles
+	}
+	s.scroll = min(s.scroll, max(len(s.lines)-s.h, 0))
+	return strings.Join(s.lines[s.scroll:], "\n")
+}
+
+// wrapDetail lays out the open exchange to the screen's width.
+func (s *logScreen) wrapDetail() []string {
 	st := s.c.styles
 	var lines []string
-	for i, sec := range style.DecodeExchange(*s.open) {
+	for i, sec := range s.shown {
 		if i > 0 {
 			lines = append(lines, "")
 		}
@@ -201,6 +255,8 @@ func (s *logScreen) detailView() string {
 			lines = append(lines, style.WrapIndented("  "+termtext.Line(l), s.w, 2, st.Text)...)
 		}
 	}
-	s.scroll = min(s.scroll, max(len(lines)-s.h, 0))
-	return strings.Join(lines[s.scroll:], "\n")
+	if s.cut && !s.wholeBodies {
+		lines = append(lines, style.WrapIndented("  "+s.c.keys.FullBody.Help().Key+" shows the whole body", s.w, 2, st.Muted)...)
+	}
+	return lines
 }

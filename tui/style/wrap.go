@@ -169,19 +169,20 @@ func (w *wrapper) breakAtSlashes(word string) {
 	}
 }
 
-// splitAtSlashes cuts s before and after every '/', so each slash is a
-// part of its own.
+// splitAtSlashes cuts s before and after every '/', and every '?', '&' and '='
+// of a query string, so each is a part of its own: a SID in a path or a
+// query keeps its line.
 func splitAtSlashes(s string) []string {
 	var parts []string
 	for {
-		i := strings.IndexByte(s, '/')
+		i := strings.IndexAny(s, "/?&=")
 		if i < 0 {
 			break
 		}
 		if i > 0 {
 			parts = append(parts, s[:i])
 		}
-		parts = append(parts, "/")
+		parts = append(parts, s[i:i+1])
 		s = s[i+1:]
 	}
 	if s != "" {

@@ -289,3 +289,18 @@ func TestWrapKeepsASidWholeBeforeItsFullStop(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A query string breaks before '?' and '&' too, so a SID in it stays whole.
+func TestWrapBreaksQueriesBeforeTheirSeparators(t *testing.T) {
+	const sid = "YF480a1b2c3d4e5f60718293a4b5c6d7e8"
+	url := "http://127.0.0.1:4010/v2/Services/VA1/Entities/e/Challenges?PageSize=20&FactorSid=" + sid
+	for _, width := range []int{40, 36, SIDWidth + 10} {
+		got := strings.Join(Wrap(url, width), "\n")
+		if !strings.Contains(got, sid) {
+			t.Errorf("at %d cells the SID was split:\n%s", width, got)
+		}
+		if strings.ReplaceAll(got, "\n", "") != url {
+			t.Errorf("at %d cells something was lost:\n%s", width, got)
+		}
+	}
+}
