@@ -233,10 +233,34 @@ func TestWebhookRetriesAndSignatures(t *testing.T) {
 	if len(ours) == 0 || ours[0] != "challenge.denied done 3 200" {
 		t.Fatalf("delivery log for %s: %v", hookURL, ours)
 	}
+
+	// Far past any backoff, the finished delivery must still not go out
+	// again. New work proves the dispatcher has read the outbox since the
+	// clock moved: an approval, which this "*" webhook gets too. A finished
+	// row that looked due would come back in that same read, ahead of the
+	// approval (rows come in next-attempt order), and be sent with it.
 	clock.Advance(time.Hour)
-	time.Sleep(1500 * time.Millisecond) // one more poll: nothing further is sent
-	if n := len(snapshot(&mu, &attempts)); n != 3 {
-		t.Fatalf("%d attempts, want 3", n)
+	approved := h.challenge(p, nil)
+	p.answer(approved, "approved", nil)
+	waitFor(t, func() bool {
+		for _, a := range snapshot(&mu, &attempts) {
+			if a.Get("challenge_sid") == approved {
+				return true
+			}
+		}
+		return false
+	})
+	// Its delivery recorded, too: the attempt is over, not just begun.
+	waitFor(t, func() bool { return countOutboxState(t, h, "webhook", "done") == 2 })
+	got = snapshot(&mu, &attempts)
+	denials := 0
+	for _, a := range got {
+		if a.Get("type") == "challenge.denied" {
+			denials++
+		}
+	}
+	if denials != 3 || len(got) != 4 || got[3].Get("type") != "challenge.approved" {
+		t.Fatalf("after the clock moved: %d attempts, %d of them the denial; want the 3 denial attempts then the approval", len(got), denials)
 	}
 }
 

@@ -443,16 +443,29 @@ func TestDeadPhoneIsDisconnectedAndLiveOneKept(t *testing.T) {
 	const pongWait = 1500 * time.Millisecond
 	tg := startGateway(t, Config{PingInterval: 50 * time.Millisecond, PongWait: pongWait})
 	live := startPhone(t, tg.url, secretFor(1), phoneOptions{})
-	// A socket nobody reads never answers pings.
+	liveTok := tokenFor(1)
+	// The live phone's ack of m1 is the last data frame it sends for a
+	// while: the server reads it, pushes the socket's read deadline a pong
+	// wait ahead and only then reports the ack. From then on only pongs
+	// can push it further.
+	tg.Send(Message{ID: "m1", Token: liveTok, ExpiresAt: time.Now().Add(time.Minute)})
+	waitFor(t, "m1 acked", func() bool { return tg.outs.ackCount("m1") == 1 })
+	liveID := tg.connID(liveTok)
+
+	// A socket nobody reads never answers pings. Opened after that ack was
+	// read, it gets its own deadline later than the live phone's, so once
+	// it has been dropped, an unanswering live phone would have been too.
 	mustDial(t, tg.url, secretFor(2))
-	waitFor(t, "both connected", func() bool { return tg.Stats().Connected == 2 })
-	start := time.Now()
+	waitFor(t, "silent phone connected", func() bool { return tg.connID(tokenFor(2)) != 0 })
 	waitFor(t, "silent phone dropped", func() bool { return tg.connID(tokenFor(2)) == 0 })
-	// Outlive the pong wait by half again: only answered pings keep a
-	// phone that long.
-	time.Sleep(time.Until(start.Add(pongWait * 3 / 2)))
-	if n := live.connectCount(); n != 1 || !live.client.Connected() {
-		t.Fatalf("live phone connected %d times, connected now: %v", n, live.client.Connected())
+
+	// The live phone's reader must still be working past its deadline: a
+	// read after it passes fails for good, so an ack read on the same
+	// socket proves its pongs kept extending it.
+	tg.Send(Message{ID: "m2", Token: liveTok, ExpiresAt: time.Now().Add(time.Minute)})
+	waitFor(t, "m2 acked", func() bool { return tg.outs.ackCount("m2") == 1 })
+	if n, id := live.connectCount(), tg.connID(liveTok); n != 1 || id != liveID || !live.client.Connected() {
+		t.Fatalf("live phone connected %d times, socket %d (was %d), connected now: %v", n, id, liveID, live.client.Connected())
 	}
 }
 

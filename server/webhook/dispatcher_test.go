@@ -3,8 +3,11 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -30,6 +33,7 @@ type memQueue struct {
 	records   chan record
 	failSaves atomic.Int32 // Record fails this many more times
 	dueCalls  atomic.Int32
+	handed    map[int64]bool // every delivery Due has returned; under mu
 }
 
 type memItem struct {
@@ -39,7 +43,7 @@ type memItem struct {
 }
 
 func newMemQueue(at time.Time, ds ...Delivery) *memQueue {
-	q := &memQueue{items: map[int64]*memItem{}, records: make(chan record, 100)}
+	q := &memQueue{items: map[int64]*memItem{}, records: make(chan record, 100), handed: map[int64]bool{}}
 	for _, d := range ds {
 		q.items[d.ID] = &memItem{d: d, next: at}
 	}
@@ -60,7 +64,18 @@ func (q *memQueue) Due(_ context.Context, now time.Time, limit int) ([]Delivery,
 	if len(out) > limit {
 		out = out[:limit]
 	}
+	for _, d := range out {
+		q.handed[d.ID] = true
+	}
 	return out, nil
+}
+
+// handedOut lists, in order, the IDs of every delivery Due has returned so
+// far: the only deliveries the dispatcher can have started attempts for.
+func (q *memQueue) handedOut() []int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Sorted(maps.Keys(q.handed))
 }
 
 func (q *memQueue) Record(_ context.Context, id int64, a Attempt, done, final bool, next time.Time) error {
@@ -229,6 +244,8 @@ func TestDispatcherGivesUpAfterMaxAttempts(t *testing.T) {
 
 func TestDispatcherBoundsConcurrency(t *testing.T) {
 	var inFlight, peak atomic.Int32
+	var mu sync.Mutex
+	arrived := map[int64]bool{} // deliveries whose attempt reached the receiver
 	release := make(chan struct{})
 	srv, _ := loopbackReceiver(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
@@ -238,22 +255,50 @@ func TestDispatcherBoundsConcurrency(t *testing.T) {
 				break
 			}
 		}
+		var id int64
+		fmt.Sscanf(r.Header.Get("I-Twilio-Idempotency-Token"), "u-%d", &id)
+		mu.Lock()
+		arrived[id] = true
+		mu.Unlock()
 		<-release
 		inFlight.Add(-1)
 	}))
+	// Runs before the receiver's own cleanup, which waits for its handlers.
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
 	t0 := time.Now()
 	var ds []Delivery
 	for i := range 10 {
-		ds = append(ds, Delivery{ID: int64(i + 1), EventUUID: "u", URL: srv.URL, Params: url1()})
+		id := int64(i + 1)
+		ds = append(ds, Delivery{ID: id, EventUUID: fmt.Sprintf("u-%d", id), URL: srv.URL, Params: url1()})
 	}
 	q := newMemQueue(t0, ds...)
-	_, stop := startDispatcher(t, DispatcherConfig{Queue: q, Concurrency: 3, Now: func() time.Time { return t0 }})
+	d, stop := startDispatcher(t, DispatcherConfig{Queue: q, Concurrency: 3, Now: func() time.Time { return t0 }})
 
-	waitUntil(t, "three requests in flight", func() bool { return inFlight.Load() == 3 })
-	// An unbounded dispatcher would have the other seven in flight well
-	// within this pause.
-	time.Sleep(50 * time.Millisecond)
-	close(release)
+	waitUntil(t, "three requests in flight", func() bool { return inFlight.Load() >= 3 })
+	// Give the dispatcher its chance to start more while all three slots
+	// are taken: wake it, twice. Run takes a wake-up off the channel only
+	// from its idle select, so once it has taken the second it has finished
+	// everything it did for the first, with seven deliveries still due.
+	for i := range 2 {
+		d.Notify()
+		waitUntil(t, fmt.Sprintf("wake-up %d taken", i+1), func() bool { return len(d.wake) == 0 })
+	}
+	// An attempt can only be for a delivery the queue has handed out, and
+	// every attempt started reaches the receiver, where it blocks. So if
+	// the queue has handed out only the three the receiver holds, no fourth
+	// attempt exists, now or on its way.
+	mu.Lock()
+	atReceiver := slices.Sorted(maps.Keys(arrived))
+	mu.Unlock()
+	if got := q.handedOut(); !slices.Equal(got, atReceiver) || len(got) != 3 {
+		t.Fatalf("attempts blocked at the receiver %v, deliveries handed out by the queue %v; want the same three", atReceiver, got)
+	}
+	if p := peak.Load(); p != 3 {
+		t.Fatalf("peak concurrency %d while blocked, want 3", p)
+	}
+	unblock()
 	for range 10 {
 		if r := q.nextRecord(t); !r.done {
 			t.Fatalf("attempt %+v failed", r)
