@@ -7,13 +7,17 @@ package servertest
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/backend"
 )
 
 // Options adjust the server. Config's TestCredentials and PublicURL are
@@ -85,4 +89,24 @@ func (s *Server) Close() {
 		<-s.served
 		s.Server.Close()
 	})
+}
+
+// ChallengeStatus is what the sample backend's challenge-status reads for
+// a user's challenge, as an app's backend would read it.
+func (s *Server) ChallengeStatus(t testing.TB, user, sid string) string {
+	t.Helper()
+	q := url.Values{"identity": {backend.HashIdentity(user)}, "sid": {sid}}
+	resp, err := http.Get(s.URL + "/backend/challenge-status?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Status string `json:"status"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("challenge-status: %d %s", resp.StatusCode, body)
+	}
+	return out.Status
 }

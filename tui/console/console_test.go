@@ -19,33 +19,19 @@ import (
 	"github.com/pushsim/pushsim/device/verifyclient"
 	"github.com/pushsim/pushsim/internal/backendclient"
 	"github.com/pushsim/pushsim/internal/termtext"
+	"github.com/pushsim/pushsim/internal/testclock"
 	"github.com/pushsim/pushsim/tui/internal/tuitest"
 	"github.com/pushsim/pushsim/tui/style"
 )
 
-// testClock is a clock the test moves by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// testClock is the clock the test moves by hand.
+type testClock = testclock.Clock
 
 // newTestConsole is alice's console at 80×24 without colour, talking to
 // the backend at serverURL (nothing, for tests that play the backend).
 func newTestConsole(t *testing.T, serverURL string) (*Console, *testClock) {
 	t.Helper()
-	clock := &testClock{now: tuitest.Start}
+	clock := testclock.New(tuitest.Start)
 	com := &style.Common{
 		Context: context.Background(),
 		Styles:  style.NewStyles(style.DefaultTheme(), false),

@@ -1,10 +1,6 @@
 package demo
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +12,6 @@ import (
 
 	"github.com/pushsim/pushsim/internal/tourstage"
 	"github.com/pushsim/pushsim/server"
-	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/server/servertest"
 	"github.com/pushsim/pushsim/tui/console"
 	"github.com/pushsim/pushsim/tui/internal/tuitest"
@@ -98,19 +93,7 @@ func newTestServer(t *testing.T) *testServer {
 // challengeStatus is what the backend reads for a user's challenge.
 func (s *testServer) challengeStatus(user, sid string) string {
 	s.t.Helper()
-	resp, err := http.Get(s.srv.URL + "/backend/challenge-status?" + url.Values{"identity": {backend.HashIdentity(user)}, "sid": {sid}}.Encode())
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Status string `json:"status"`
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(body, &out); err != nil {
-		s.t.Fatalf("challenge-status: %d %s", resp.StatusCode, body)
-	}
-	return out.Status
+	return s.srv.ChallengeStatus(s.t, user, sid)
 }
 
 // startStage starts the tour's stage for one test.

@@ -15,7 +15,6 @@ import (
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
 	"github.com/pushsim/pushsim/server"
-	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/server/servertest"
 	"github.com/pushsim/pushsim/tui/internal/tuitest"
 )
@@ -66,19 +65,7 @@ func (s *testServer) createChallenge(identity, message string, extra url.Values)
 // challengeStatus is what the backend reads for a user's challenge.
 func (s *testServer) challengeStatus(user, sid string) string {
 	s.t.Helper()
-	resp, err := http.Get(s.srv.URL + "/backend/challenge-status?" + url.Values{"identity": {backend.HashIdentity(user)}, "sid": {sid}}.Encode())
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Status string `json:"status"`
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(body, &out); err != nil {
-		s.t.Fatalf("challenge-status: %d %s", resp.StatusCode, body)
-	}
-	return out.Status
+	return s.srv.ChallengeStatus(s.t, user, sid)
 }
 
 func (s *testServer) post(path string, form url.Values, want int, out any) {
