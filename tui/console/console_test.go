@@ -263,3 +263,13 @@ func TestWireTextIsMadeSafe(t *testing.T) {
 		t.Fatalf("%d push-bombing buttons: text from the wire made itself one", bombs)
 	}
 }
+
+// TestDrawnBeforeItsSize: the host may draw the console before the first
+// size arrives; it draws nothing rather than failing.
+func TestDrawnBeforeItsSize(t *testing.T) {
+	c, _ := newTestConsole(t, "http://127.0.0.1:1")
+	for _, size := range [][2]int{{0, 0}, {1, 1}, {5, 2}} {
+		c.SetSize(size[0], size[1])
+		_ = c.View()
+	}
+}

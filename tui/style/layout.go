@@ -24,6 +24,8 @@ func FitLine(s string, width int) string {
 // FitBlock makes a block exactly width × height: extra lines are dropped,
 // missing ones are blank.
 func FitBlock(s string, width, height int) []string {
+	// A pane may be drawn before its first size arrives.
+	width, height = max(width, 0), max(height, 0)
 	lines := strings.Split(s, "\n")
 	if s == "" {
 		lines = nil

@@ -304,3 +304,12 @@ func TestWrapBreaksQueriesBeforeTheirSeparators(t *testing.T) {
 		}
 	}
 }
+
+// A pane drawn before its first size gets no lines, not a panic.
+func TestFitBlockWithNoRoom(t *testing.T) {
+	for _, size := range [][2]int{{0, 0}, {0, -1}, {-3, 2}, {5, -2}} {
+		if got := FitBlock("a\nb", size[0], size[1]); len(got) != max(size[1], 0) {
+			t.Errorf("FitBlock at %v: %q", size, got)
+		}
+	}
+}
