@@ -111,7 +111,13 @@ func startStage(t *testing.T) *tourstage.Stage {
 // size terminal.
 func startDemo(t *testing.T, o Options, width, height int) *demoRun {
 	t.Helper()
-	srv := newTestServer(t)
+	return runDemo(t, newTestServer(t), o, width, height)
+}
+
+// runDemo runs the demo against srv with o (server, home, colour and the
+// account filled in) on a width × height terminal.
+func runDemo(t *testing.T, srv *testServer, o Options, width, height int) *demoRun {
+	t.Helper()
 	o.ServerURL, o.Home, o.NoColor = srv.srv.URL, t.TempDir(), true
 	o.AccountSid, o.AuthToken = server.TestAccountSid, server.TestAuthToken
 	d, err := New(o)

@@ -13,9 +13,7 @@ import (
 	"unicode"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
@@ -34,20 +32,7 @@ import (
 func startTourDemo(t *testing.T, clock *testclock.Clock, width, height int) *demoRun {
 	t.Helper()
 	srv := &testServer{t: t, srv: servertest.Start(t, servertest.Options{Clock: clock})}
-	d, err := New(Options{
-		ServerURL: srv.srv.URL, Home: t.TempDir(), NoColor: true, Clock: clock.Now, Tour: startStage(t),
-		AccountSid: server.TestAccountSid, AuthToken: server.TestAuthToken,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	probe := &demoProbe{Model: d}
-	tm := teatest.NewTestModel(t, probe,
-		teatest.WithInitialTermSize(width, height),
-		teatest.WithProgramOptions(append(d.programOptions(), tea.WithColorProfile(colorprofile.ASCII))...))
-	t.Cleanup(func() { tm.Quit() })
-	return &demoRun{t: t, srv: srv, probe: probe, tm: tm}
+	return runDemo(t, srv, Options{Clock: clock.Now, Tour: startStage(t)}, width, height)
 }
 
 // tourSettled reports that step is on screen and neither running nor
