@@ -52,8 +52,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	data := fs.String("data", "", "keep the server's and phones' state in `DIR` (default a temporary directory, removed on exit)")
 	serverURL := fs.String("server", "", "use the pushsim server at `URL` instead of starting one")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address of the demo's server (loopback only)")
-	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID, for the tour's calls to --server (env PUSHSIM_ACCOUNT_SID)")
-	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token, for the tour's calls to --server (env PUSHSIM_AUTH_TOKEN)")
+	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID, for the console's and the tour's calls to a --server reachable from the network (env PUSHSIM_ACCOUNT_SID)")
+	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token, for the console's and the tour's calls to a --server reachable from the network (env PUSHSIM_AUTH_TOKEN)")
 	themeName := fs.String("theme", style.ThemeDefault, "colours: "+strings.Join(style.ThemeNames(), " or "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
