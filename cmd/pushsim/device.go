@@ -124,8 +124,8 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // runHeadless prints every event as one JSON line while the phone runs.
-func runHeadless(ctx context.Context, d *device.Device, opts device.LaunchOptions, stdout io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
+func runHeadless(parent context.Context, d *device.Device, opts device.LaunchOptions, stdout io.Writer) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	events := d.Subscribe(ctx)
 	printed := make(chan error, 1)
@@ -147,7 +147,16 @@ func runHeadless(ctx context.Context, d *device.Device, opts device.LaunchOption
 	}()
 	err := d.Launch(ctx, opts)
 	cancel()
-	return errors.Join(err, <-printed)
+	if perr := <-printed; perr != nil || err == nil || parent.Err() != nil {
+		return errors.Join(err, perr)
+	}
+	// A failure that ends the phone (enrollment, say) is an event too, the
+	// last line, so a script reading the stream sees why it stopped.
+	line, _ := json.Marshal(device.Event{Kind: device.EventError, Time: d.Now().UTC(), Op: "launch", Error: err.Error()})
+	if _, werr := stdout.Write(append(termtext.JSON(line), '\n')); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
 }
 
 // defaultDeviceHome is $PUSHSIM_HOME/device-<identity>, else

@@ -80,6 +80,12 @@ func TestGuardedServerEnrollmentCode(t *testing.T) {
 	if code == 0 || ctx.Err() != nil {
 		t.Fatalf("second phone without a code: exit %d (context: %v), stdout %q", code, ctx.Err(), stdout.String())
 	}
+	// A script reading the stream sees the failure as its last line too.
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var last struct{ Event, Op, Error string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Event != "error" || last.Op != "launch" || !strings.Contains(last.Error, "--enrollment-code CODE") {
+		t.Fatalf("second phone without a code: last stdout line %q, want an error event", lines[len(lines)-1])
+	}
 	if strings.Contains(msg, "\n") || !strings.Contains(msg, "--enrollment-code CODE") {
 		t.Fatalf("second phone without a code: stderr is not one line about the enrollment code: %q", msg)
 	}
