@@ -206,11 +206,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v2/", api.New(api.Config{Engine: s.engine, AuthToken: s.cfg.AuthToken, PublicURL: cfg.PublicURL, Logger: cfg.Logger}))
+	v2 := api.New(api.Config{Engine: s.engine, AuthToken: s.cfg.AuthToken, PublicURL: cfg.PublicURL, Logger: cfg.Logger})
+	mux.Handle("/v2/", v2)
 	mux.Handle("/backend/", s.backend)
 	mux.Handle("GET /push/connect", s.gateway)
-	sim.Mount(mux, sim.Config{Store: st, Engine: s.engine, AuthToken: s.cfg.AuthToken})
-	s.handler = logRequests(cfg.Logger, mux)
+	requests := sim.NewRequestLog(sim.DefaultRequestLogSize)
+	sim.Mount(mux, sim.Config{Store: st, Engine: s.engine, AuthToken: s.cfg.AuthToken, RenderChallenge: v2.Challenge, Requests: requests})
+	s.handler = logRequests(cfg.Logger, requests, cfg.Now, mux)
 	if cfg.WrapHandler != nil {
 		s.handler = cfg.WrapHandler(s.handler)
 	}
@@ -397,12 +399,14 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return h.Hijack()
 }
 
-// logRequests writes one line per request: method, path, status, duration.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// logRequests writes one line per request: method, path, status, duration;
+// and keeps the same in the request log served at /_pushsim/requests.
+func logRequests(log *slog.Logger, requests *sim.RequestLog, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		start, at := time.Now(), now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		requests.Record(r, rec.status, at, time.Since(start))
 		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
 	})
 }

@@ -227,6 +227,10 @@ type challengeJSON struct {
 	Links           map[string]string `json:"links"`
 }
 
+// Challenge renders c exactly as GET .../Challenges/{Sid} answers it, for
+// the emulator's controls.
+func (a *API) Challenge(c store.Challenge) any { return a.challenge(c) }
+
 func (a *API) challenge(c store.Challenge) challengeJSON {
 	u := a.url(a.entityPath(c.ServiceSid, c.Identity) + "/Challenges/" + c.Sid)
 	return challengeJSON{

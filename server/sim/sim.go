@@ -1,6 +1,7 @@
 // Package sim serves the emulator-only endpoints under /_pushsim/: things a
 // real Verify service does not have but a simulator's users need, such as
-// health and the webhook delivery log.
+// health, the webhook delivery log, the request log and the newest
+// challenge of an identity. docs/control-api.md documents them.
 package sim
 
 import (
@@ -21,6 +22,10 @@ type Config struct {
 	// AuthToken guards the endpoints that change state, with the account
 	// SID as the Basic user, as the Verify API is guarded.
 	AuthToken string
+	// RenderChallenge renders a challenge as the Verify API's fetch does.
+	RenderChallenge func(store.Challenge) any
+	// Requests is the server's request log; nil serves an empty one.
+	Requests *RequestLog
 }
 
 // Mount registers the emulator endpoints on mux.
@@ -31,10 +36,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("POST /_pushsim/Services/{ServiceSid}/Entities/{Identity}/Challenges/{Sid}/Expire", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		c, err := cfg.Engine.ExpireChallenge(r.Context(), r.PathValue("ServiceSid"), r.PathValue("Identity"), r.PathValue("Sid"), r.PostFormValue("RespondedReason"))
-		if e, ok := verify.AsError(err); ok {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(e.Status)
-			json.NewEncoder(w).Encode(map[string]any{"code": e.Code, "message": e.Message, "more_info": e.MoreInfo(), "status": e.Status})
+		if writeVerifyError(w, err) {
 			return
 		}
 		if err != nil {
@@ -42,6 +44,29 @@ func Mount(mux *http.ServeMux, cfg Config) {
 			return
 		}
 		writeJSON(w, map[string]string{"sid": c.Sid, "status": c.Status, "responded_reason": c.RespondedReason})
+	}))
+	// The newest challenge, hidden details included, so a test can read
+	// the number a user must match.
+	mux.HandleFunc("GET /_pushsim/Services/{ServiceSid}/Entities/{Identity}/Challenges/Latest", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
+		l, err := cfg.Engine.ListChallenges(r.Context(), r.PathValue("ServiceSid"), r.PathValue("Identity"), verify.ChallengeFilter{}, store.Page{Size: 1, Descending: true})
+		if err == nil && len(l.Items) == 0 {
+			err = verify.NotFound("/Challenges/Latest")
+		}
+		if writeVerifyError(w, err) {
+			return
+		}
+		if err != nil {
+			http.Error(w, "could not read the challenges", http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, cfg.RenderChallenge(l.Items[0]))
+	}))
+	mux.HandleFunc("GET /_pushsim/requests", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
+		log := []Request{}
+		if cfg.Requests != nil {
+			log = cfg.Requests.Recent(limitParam(r, 100, len(cfg.Requests.ring)))
+		}
+		writeJSON(w, map[string]any{"requests": log})
 	}))
 	// The delivery log shows what webhooks carried (hidden details
 	// included), so it is the account's to read.
@@ -96,6 +121,19 @@ type delivery struct {
 	LastError  string    `json:"last_error,omitempty"`
 	Created    time.Time `json:"created"`
 	Updated    time.Time `json:"updated"`
+}
+
+// writeVerifyError answers a Verify error in Verify's error shape and
+// reports whether err was one.
+func writeVerifyError(w http.ResponseWriter, err error) bool {
+	e, ok := verify.AsError(err)
+	if !ok {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	json.NewEncoder(w).Encode(map[string]any{"code": e.Code, "message": e.Message, "more_info": e.MoreInfo(), "status": e.Status})
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
