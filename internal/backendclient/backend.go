@@ -59,6 +59,8 @@ type WebhookEvent struct {
 	Type     string            `json:"type"`
 	UUID     string            `json:"uuid"`
 	Params   map[string]string `json:"params"`
+	// Signature is the X-Twilio-Signature header the sink was given.
+	Signature string `json:"signature"`
 }
 
 // Subject is the challenge or factor the event is about.

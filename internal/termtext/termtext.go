@@ -173,3 +173,16 @@ func appendEscape(out []byte, r rune) []byte {
 	}
 	return out
 }
+
+// Map is Line over a map's keys and values (hidden details, for one): a
+// copy, nil for nil.
+func Map(in map[string]string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[Line(k)] = Line(v)
+	}
+	return out
+}

@@ -34,7 +34,7 @@ func shownChallenge(ch backendclient.Challenge) backendclient.Challenge {
 	for i, f := range ch.Details.Fields {
 		ch.Details.Fields[i].Label, ch.Details.Fields[i].Value = termtext.Line(f.Label), termtext.Line(f.Value)
 	}
-	ch.HiddenDetails = shownMap(ch.HiddenDetails)
+	ch.HiddenDetails = termtext.Map(ch.HiddenDetails)
 	return ch
 }
 
@@ -55,19 +55,8 @@ func shownEvents(in []backendclient.WebhookEvent) []backendclient.WebhookEvent {
 	}
 	out := make([]backendclient.WebhookEvent, len(in))
 	for i, e := range in {
-		e.Type, e.UUID, e.Params = termtext.Line(e.Type), termtext.Line(e.UUID), shownMap(e.Params)
+		e.Type, e.UUID, e.Params = termtext.Line(e.Type), termtext.Line(e.UUID), termtext.Map(e.Params)
 		out[i] = e
-	}
-	return out
-}
-
-func shownMap(in map[string]string) map[string]string {
-	if in == nil {
-		return nil
-	}
-	out := make(map[string]string, len(in))
-	for k, v := range in {
-		out[termtext.Line(k)] = termtext.Line(v)
 	}
 	return out
 }

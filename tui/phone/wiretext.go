@@ -26,13 +26,7 @@ func shownChallenge(ch device.Challenge) device.Challenge {
 		}
 		ch.Details.Fields = fields
 	}
-	if ch.HiddenDetails != nil {
-		hidden := make(map[string]string, len(ch.HiddenDetails))
-		for k, v := range ch.HiddenDetails {
-			hidden[termtext.Line(k)] = termtext.Line(v)
-		}
-		ch.HiddenDetails = hidden
-	}
+	ch.HiddenDetails = termtext.Map(ch.HiddenDetails)
 	return ch
 }
 

@@ -388,15 +388,6 @@ func (t *Tour) learnOutcome() tea.Cmd {
 	}
 }
 
-// sinkEvent is a delivery as the sample backend's sink lists it.
-type sinkEvent struct {
-	Received  time.Time         `json:"received"`
-	Valid     bool              `json:"signatureValid"`
-	Signature string            `json:"signature"`
-	Type      string            `json:"type"`
-	Params    map[string]string `json:"params"`
-}
-
 // waitForWebhook polls the sink, with the account's credentials as the
 // backend's operator, until it has received the challenge's answer event
 // (challenge.approved or challenge.denied; either if answer is unknown).
@@ -405,12 +396,9 @@ func waitForWebhook(ctx context.Context, client *backendclient.Client, challenge
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		var out struct {
-			Events []sinkEvent `json:"events"`
-		}
-		err := client.Do(ctx, backendclient.Call{Method: http.MethodGet, Path: "/backend/webhook/events", Account: true, Quiet: true}, &out)
+		events, err := client.WebhookEvents(ctx, true)
 		if err == nil {
-			for _, e := range out.Events {
+			for _, e := range events {
 				if e.Params["challenge_sid"] != challengeSid {
 					continue
 				}
