@@ -129,6 +129,9 @@ func (d *Device) runPush(ctx context.Context, pushURL, secret string, dialer *we
 			// must not wait for it.
 			go d.HandlePush(ctx, n)
 		},
+		OnDuplicate: func(m pushclient.Message) {
+			d.emit(Event{Kind: EventPushDuplicate, ChallengeSid: m.Data["challenge_sid"], FactorSid: m.Data["factor_sid"]})
+		},
 		OnConnect: func() {
 			d.emit(Event{Kind: EventPushConnected})
 			d.pollSoon()

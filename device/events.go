@@ -34,6 +34,9 @@ const (
 	// or went down (Error says why, when it was not the phone's choice).
 	EventPushConnected    EventKind = "push_connected"
 	EventPushDisconnected EventKind = "push_disconnected"
+	// EventPushDuplicate: the push service delivered a push the phone had
+	// already received (same message id); it was acked and not shown again.
+	EventPushDuplicate EventKind = "push_duplicate"
 	// EventError: background work (poll, push handling, silent approval)
 	// failed; Op says which and Error why.
 	EventError EventKind = "error"

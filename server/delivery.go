@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pushsim/pushsim/server/faults"
 	"github.com/pushsim/pushsim/server/push"
 	"github.com/pushsim/pushsim/server/store"
 	"github.com/pushsim/pushsim/server/verify"
@@ -18,23 +19,55 @@ import (
 // and records their fate. A row stays pending until the phone acks it, so a
 // restart hands every unacked, unexpired push to the gateway again.
 type pushOutbox struct {
-	store store.Store
-	gw    *push.Gateway
-	now   func() time.Time
-	log   *slog.Logger
+	store  store.Store
+	gw     *push.Gateway
+	now    func() time.Time
+	log    *slog.Logger
+	faults *faults.Set
+	wakeUp chan struct{}
 
 	mu       sync.Mutex
 	finished map[string]string // message id -> final state, not yet written
+	// delayed are pushes a fault holds back until their time on the
+	// server's clock; a restart forgets them and the outbox offers them
+	// again.
+	delayed []delayedPush
+	// doubles are pushes a fault delivers twice: once acked, again.
+	doubles map[string]push.Message
+	again   []push.Message
 }
 
-func newPushOutbox(st store.Store, now func() time.Time, log *slog.Logger) *pushOutbox {
-	return &pushOutbox{store: st, now: now, log: log, finished: map[string]string{}}
+type delayedPush struct {
+	msg push.Message
+	due time.Time
+}
+
+func newPushOutbox(st store.Store, now func() time.Time, log *slog.Logger, f *faults.Set) *pushOutbox {
+	return &pushOutbox{store: st, now: now, log: log, faults: f, wakeUp: make(chan struct{}, 1),
+		finished: map[string]string{}, doubles: map[string]push.Message{}}
+}
+
+// wake makes the loop look at the delayed pushes now, after the server's
+// clock moved.
+func (p *pushOutbox) wake() {
+	select {
+	case p.wakeUp <- struct{}{}:
+	default:
+	}
 }
 
 // onAck and onDrop are the gateway's callbacks. They only note the outcome:
 // the loop writes outcomes in batches, a few times a second, so acks neither
 // wait on fsync nor compete with challenge creation for the writer.
-func (p *pushOutbox) onAck(id, _ string) { p.finish(id, store.OutboxDone) }
+func (p *pushOutbox) onAck(id, _ string) {
+	p.mu.Lock()
+	if m, ok := p.doubles[id]; ok {
+		delete(p.doubles, id)
+		p.again = append(p.again, m)
+	}
+	p.mu.Unlock()
+	p.finish(id, store.OutboxDone)
+}
 
 func (p *pushOutbox) onDrop(id, _ string, reason push.DropReason) {
 	if reason == push.DropOverloaded {
@@ -70,7 +103,31 @@ func (p *pushOutbox) run(ctx context.Context) {
 			p.flush(context.WithoutCancel(ctx))
 			return
 		case <-tick.C:
+		case <-p.wakeUp:
 		}
+		p.release()
+	}
+}
+
+// release hands over the delayed pushes whose time has come and sends
+// again the doubled pushes the phone acked.
+func (p *pushOutbox) release() {
+	now := p.now()
+	p.mu.Lock()
+	due := p.again
+	p.again = nil
+	kept := p.delayed[:0]
+	for _, d := range p.delayed {
+		if d.due.After(now) {
+			kept = append(kept, d)
+		} else {
+			due = append(due, d.msg)
+		}
+	}
+	p.delayed = kept
+	p.mu.Unlock()
+	for _, m := range due {
+		p.send(m)
 	}
 }
 
@@ -118,18 +175,44 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 	return nil
 }
 
-// handOver gives pushes whose rows are marked as handed over to the gateway.
+// handOver gives pushes whose rows are marked as handed over to the
+// gateway, through the push faults in force.
 func (p *pushOutbox) handOver(items []store.OutboxItem) {
 	for _, o := range items {
 		msg := push.Message{ID: o.Ref, Token: o.Target, Data: flatten(o.Params), ExpiresAt: *o.ExpiresAt, NowOnly: isNowOnly(o)}
 		if msg.NowOnly {
 			msg.ExpiresAt = o.DateCreated.Add(nowOnlyGrace)
 		}
-		if err := p.gw.Send(msg); err != nil {
-			p.log.Warn("push not accepted", "id", o.Ref, "err", err)
-			if errors.Is(err, push.ErrInvalidMessage) {
-				p.finish(o.Ref, store.OutboxDropped)
-			}
+		rule, faulty := p.faults.Push(o.Params.Get("factor_sid"))
+		switch {
+		case !faulty:
+		case rule.Mode == faults.PushDrop:
+			// Lost for good, as a real push service loses one: a restart
+			// must not find it again.
+			p.log.Info("push dropped by a fault", "id", o.Ref, "factor_sid", o.Params.Get("factor_sid"))
+			p.finish(o.Ref, store.OutboxDropped)
+			continue
+		case rule.Mode == faults.PushDelay:
+			p.log.Info("push delayed by a fault", "id", o.Ref, "factor_sid", o.Params.Get("factor_sid"), "delay", rule.Delay)
+			p.mu.Lock()
+			p.delayed = append(p.delayed, delayedPush{msg: msg, due: p.now().Add(rule.Delay)})
+			p.mu.Unlock()
+			p.wake()
+			continue
+		case rule.Mode == faults.PushDuplicate:
+			p.mu.Lock()
+			p.doubles[msg.ID] = msg
+			p.mu.Unlock()
+		}
+		p.send(msg)
+	}
+}
+
+func (p *pushOutbox) send(msg push.Message) {
+	if err := p.gw.Send(msg); err != nil {
+		p.log.Warn("push not accepted", "id", msg.ID, "err", err)
+		if errors.Is(err, push.ErrInvalidMessage) {
+			p.finish(msg.ID, store.OutboxDropped)
 		}
 	}
 }

@@ -16,10 +16,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pushsim/pushsim/server/api"
 	"github.com/pushsim/pushsim/server/backend"
+	"github.com/pushsim/pushsim/server/faults"
 	"github.com/pushsim/pushsim/server/push"
 	"github.com/pushsim/pushsim/server/sim"
 	"github.com/pushsim/pushsim/server/store"
@@ -71,6 +73,9 @@ type Config struct {
 	// Push tunes the push gateway (keep-alive, caps); its callbacks and
 	// clock are set by the server.
 	Push push.Config
+	// WebhookTimeout is how long one webhook attempt may take (default
+	// 10 s); a receiver slower than that has failed the attempt.
+	WebhookTimeout time.Duration
 	// WebhookResolver replaces DNS for webhook URLs (tests).
 	WebhookResolver webhook.Resolver
 	// ShutdownGrace is how long Serve lets in-flight requests finish once
@@ -84,20 +89,34 @@ type Config struct {
 	WrapHandler func(http.Handler) http.Handler
 }
 
-// Server is a running Verify server's state.
+// Server is a running Verify server's state. What a restart rebuilds (the
+// store, the engine, the push service, the sample backend) lives in a
+// generation; what outlives one (the settled credentials, the faults and
+// the clock a tester set) lives here.
 type Server struct {
 	cfg       Config
-	store     store.Store
-	engine    *verify.Engine
-	backend   *backend.Backend
-	gateway   *push.Gateway
-	pushes    *pushOutbox
-	webhooks  []*webhook.Dispatcher
-	handler   http.Handler
 	generated bool
+	clock     *clock
+	faults    *faults.Set
+	handler   http.Handler
 
+	current    atomic.Pointer[generation]
+	restarts   chan restartRequest
 	resume     chan struct{} // closed when the background work may start
 	resumeOnce sync.Once
+}
+
+// generation is one life of the server between restarts.
+type generation struct {
+	number   int64
+	store    store.Store
+	engine   *verify.Engine
+	backend  *backend.Backend
+	gateway  *push.Gateway
+	pushes   *pushOutbox
+	webhooks []*webhook.Dispatcher
+	handler  http.Handler
+	sweepNow chan struct{}
 }
 
 // New opens the store and builds the handler. Close releases the store.
@@ -117,59 +136,79 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 3 * time.Second
 	}
+	if cfg.Push.Now != nil {
+		return nil, errors.New("server: Config.Push.Now is the server's clock: set Config.Now instead")
+	}
+	if _, err := backend.ParseIdentityProcessing(cfg.IdentityProcessing); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, faults: &faults.Set{}, restarts: make(chan restartRequest, 1), resume: make(chan struct{})}
+	s.clock = &clock{base: cfg.Now, moved: s.clockMoved}
+	if !cfg.PauseBackground {
+		s.Resume()
+	}
+	g, err := s.open(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	s.current.Store(g)
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.current.Load().handler.ServeHTTP(w, r)
+	})
+	if cfg.WrapHandler != nil {
+		s.handler = cfg.WrapHandler(s.handler)
+	}
+	return s, nil
+}
+
+// open opens the store and builds everything that serves from it. The
+// first generation also settles the credentials.
+func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
+	cfg := s.cfg
 	st, err := store.OpenSQLite(ctx, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st, resume: make(chan struct{})}
-	if !cfg.PauseBackground {
-		s.Resume()
-	}
-	if err := s.resolveCredentials(ctx); err != nil {
+	g := &generation{number: number, store: st, sweepNow: make(chan struct{}, 1)}
+	if err := s.resolveCredentials(ctx, st); err != nil {
 		st.Close()
 		return nil, err
 	}
+	cfg = s.cfg
+	now := s.clock.Now
 	internal := cfg.InternalURL
 	if internal == "" {
 		internal = cfg.PublicURL
 	}
-	identities, err := backend.ParseIdentityProcessing(cfg.IdentityProcessing)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	s.backend = backend.New(backend.Config{VerifyURL: internal, AccountSid: s.cfg.AccountSid, AuthToken: s.cfg.AuthToken,
-		PublicURL: cfg.PublicURL, Logger: cfg.Logger, Now: cfg.Now, IdentityProcessing: identities, Guarded: cfg.Exposed})
+	identities, _ := backend.ParseIdentityProcessing(cfg.IdentityProcessing)
+	g.backend = backend.New(backend.Config{VerifyURL: internal, AccountSid: cfg.AccountSid, AuthToken: cfg.AuthToken,
+		PublicURL: cfg.PublicURL, Logger: cfg.Logger, Now: now, IdentityProcessing: identities, Guarded: cfg.Exposed})
 
-	s.pushes = newPushOutbox(st, cfg.Now, cfg.Logger)
+	g.pushes = newPushOutbox(st, now, cfg.Logger, s.faults)
 	pushCfg := cfg.Push
-	if pushCfg.Now != nil {
-		st.Close()
-		return nil, errors.New("server: Config.Push.Now is the server's clock: set Config.Now instead")
-	}
 	// The outbox must hear every ack and drop; a caller's callbacks hear
 	// them too, after it.
 	onAck, onDrop := pushCfg.OnAck, pushCfg.OnDrop
 	pushCfg.OnAck = func(id, token string) {
-		s.pushes.onAck(id, token)
+		g.pushes.onAck(id, token)
 		if onAck != nil {
 			onAck(id, token)
 		}
 	}
 	pushCfg.OnDrop = func(id, token string, reason push.DropReason) {
-		s.pushes.onDrop(id, token, reason)
+		g.pushes.onDrop(id, token, reason)
 		if onDrop != nil {
 			onDrop(id, token, reason)
 		}
 	}
-	pushCfg.Now = cfg.Now
+	pushCfg.Now = now
 	if pushCfg.Logger == nil {
 		pushCfg.Logger = cfg.Logger
 	}
-	s.gateway = push.NewGateway(pushCfg)
-	s.pushes.gw = s.gateway
+	g.gateway = push.NewGateway(pushCfg)
+	g.pushes.gw = g.gateway
 
-	sink := s.backend.WebhookURL()
+	sink := g.backend.WebhookURL()
 	for _, q := range []struct {
 		queue  webhookQueue
 		policy webhook.Policy
@@ -179,19 +218,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	} {
 		d, err := webhook.NewDispatcher(webhook.DispatcherConfig{
 			Queue:     q.queue,
-			Client:    webhook.NewClient(webhook.ClientConfig{Policy: q.policy, Resolver: cfg.WebhookResolver, Now: cfg.Now}),
-			AuthToken: func() string { return s.cfg.AuthToken },
-			Now:       cfg.Now, Logger: cfg.Logger,
+			Client:    webhook.NewClient(webhook.ClientConfig{Policy: q.policy, Resolver: cfg.WebhookResolver, Now: now, Timeout: cfg.WebhookTimeout}),
+			AuthToken: func() string { return cfg.AuthToken },
+			Now:       now, Logger: cfg.Logger,
 		})
 		if err != nil {
 			st.Close()
 			return nil, err
 		}
-		s.webhooks = append(s.webhooks, d)
+		g.webhooks = append(g.webhooks, d)
 	}
 	guard := webhook.Guard{Policy: cfg.WebhookPolicy, Resolver: cfg.WebhookResolver}
-	s.engine, err = verify.New(ctx, verify.Config{
-		Store: st, AccountSid: s.cfg.AccountSid, Now: cfg.Now, Rand: cfg.Rand,
+	g.engine, err = verify.New(ctx, verify.Config{
+		Store: st, AccountSid: cfg.AccountSid, Now: now, Rand: cfg.Rand,
 		UnverifiedFactorTTL: cfg.UnverifiedFactorTTL,
 		CheckWebhookURL: func(ctx context.Context, raw string) error {
 			if strings.HasPrefix(raw, sink) {
@@ -199,31 +238,29 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			return guard.CheckURL(ctx, raw)
 		},
-		OnCommit: s.committed,
+		OnCommit: g.committed,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	v2 := api.New(api.Config{Engine: s.engine, AuthToken: s.cfg.AuthToken, PublicURL: cfg.PublicURL, Logger: cfg.Logger})
+	v2 := api.New(api.Config{Engine: g.engine, AuthToken: cfg.AuthToken, PublicURL: cfg.PublicURL, Logger: cfg.Logger})
 	mux.Handle("/v2/", v2)
-	mux.Handle("/backend/", s.backend)
-	mux.Handle("GET /push/connect", s.gateway)
+	mux.Handle("/backend/", s.sinkFaults(g.backend))
+	mux.Handle("GET /push/connect", g.gateway)
 	requests := sim.NewRequestLog(sim.DefaultRequestLogSize)
-	sim.Mount(mux, sim.Config{Store: st, Engine: s.engine, AuthToken: s.cfg.AuthToken, RenderChallenge: v2.Challenge, Requests: requests})
-	s.handler = logRequests(cfg.Logger, requests, cfg.Now, mux)
-	if cfg.WrapHandler != nil {
-		s.handler = cfg.WrapHandler(s.handler)
-	}
-	return s, nil
+	sim.Mount(mux, sim.Config{Store: st, Engine: g.engine, AuthToken: cfg.AuthToken, RenderChallenge: v2.Challenge, Requests: requests,
+		Faults: s.faults, Clock: s.clock, Generation: s.Generation, Restart: s.requestRestart})
+	g.handler = logRequests(cfg.Logger, requests, now, mux)
+	return g, nil
 }
 
 // resolveCredentials settles the account: explicit values win, then what
 // the data directory remembers, then test or freshly generated ones. The
 // account SID is remembered because phones sign it into every device token.
-func (s *Server) resolveCredentials(ctx context.Context) error {
-	return s.store.Write(ctx, func(tx store.Tx) error {
+func (s *Server) resolveCredentials(ctx context.Context, st store.Store) error {
+	return st.Write(ctx, func(tx store.Tx) error {
 		remembered := func(name string) string {
 			v, err := tx.Secret(name)
 			if err != nil {
@@ -290,17 +327,31 @@ func (s *Server) GeneratedCredentials() bool { return s.generated }
 
 // Engine exposes the Verify rules to in-process companions such as the
 // sample backend.
-func (s *Server) Engine() *verify.Engine { return s.engine }
+func (s *Server) Engine() *verify.Engine { return s.current.Load().engine }
 
 // Backend is the bundled sample backend.
-func (s *Server) Backend() *backend.Backend { return s.backend }
+func (s *Server) Backend() *backend.Backend { return s.current.Load().backend }
+
+// Store exposes the store to in-process companions and tests.
+func (s *Server) Store() store.Store { return s.current.Load().store }
+
+// Close releases the store.
+func (s *Server) Close() error { return s.current.Load().store.Close() }
+
+// Generation counts the server's lives: 1 after New, one more after each
+// restart. The control API's health shows it, so a client that asked for a
+// restart can tell when the new life serves.
+func (s *Server) Generation() int64 { return s.current.Load().number }
+
+// Faults are the faults a tester switched on; they survive restarts.
+func (s *Server) Faults() *faults.Set { return s.faults }
 
 // committed sends a transaction's pushes and wakes the webhook
 // dispatchers.
-func (s *Server) committed(q verify.Queued) {
-	s.pushes.handOver(q.Pushes)
+func (g *generation) committed(q verify.Queued) {
+	g.pushes.handOver(q.Pushes)
 	if q.Webhooks {
-		for _, d := range s.webhooks {
+		for _, d := range g.webhooks {
 			d.Notify()
 		}
 	}
@@ -309,10 +360,24 @@ func (s *Server) committed(q verify.Queued) {
 // Resume lets background work held by Config.PauseBackground start.
 func (s *Server) Resume() { s.resumeOnce.Do(func() { close(s.resume) }) }
 
-// run does the background work until ctx ends: push and webhook delivery
-// from the outbox, the sample backend's set-up once the listener is
-// serving, and the sweeps.
-func (s *Server) run(ctx context.Context) {
+// clockMoved makes due at once what the server's clock made due: expiry,
+// the unverified-factor sweep, webhook retries and delayed pushes.
+func (s *Server) clockMoved() {
+	g := s.current.Load()
+	select {
+	case g.sweepNow <- struct{}{}:
+	default:
+	}
+	for _, d := range g.webhooks {
+		d.Notify()
+	}
+	g.pushes.wake()
+}
+
+// run does the background work of generation g until ctx ends: push and
+// webhook delivery from the outbox, the sample backend's set-up once the
+// listener is serving, and the sweeps.
+func (s *Server) run(ctx context.Context, g *generation) {
 	select {
 	case <-s.resume:
 	case <-ctx.Done():
@@ -321,8 +386,8 @@ func (s *Server) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
-	go func() { defer wg.Done(); s.pushes.run(ctx) }()
-	for _, d := range s.webhooks {
+	go func() { defer wg.Done(); g.pushes.run(ctx) }()
+	for _, d := range g.webhooks {
 		wg.Add(1)
 		go func() { defer wg.Done(); d.Run(ctx) }()
 	}
@@ -331,38 +396,33 @@ func (s *Server) run(ctx context.Context) {
 	backendReady := false
 	for {
 		if !backendReady {
-			_, err := s.backend.Ensure(ctx)
+			_, err := g.backend.Ensure(ctx)
 			backendReady = err == nil
 			if err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("sample backend not ready yet", "err", err)
 			}
 		}
-		s.sweep(ctx)
+		s.sweep(ctx, g)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-g.sweepNow:
 		}
 	}
 }
 
-func (s *Server) sweep(ctx context.Context) {
-	if _, err := s.engine.ExpireDue(ctx, 1000); err != nil && ctx.Err() == nil {
+func (s *Server) sweep(ctx context.Context, g *generation) {
+	if _, err := g.engine.ExpireDue(ctx, 1000); err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Error("expire challenges", "err", err)
 	}
-	if _, err := s.engine.SweepUnverifiedFactors(ctx, 1000); err != nil && ctx.Err() == nil {
+	if _, err := g.engine.SweepUnverifiedFactors(ctx, 1000); err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Error("sweep unverified factors", "err", err)
 	}
-	if err := s.store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+	if err := g.store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Error("checkpoint", "err", err)
 	}
 }
-
-// Store exposes the store to in-process companions and tests.
-func (s *Server) Store() store.Store { return s.store }
-
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
 
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {

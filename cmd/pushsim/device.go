@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pushsim/pushsim/device"
 	"github.com/pushsim/pushsim/device/verifyclient"
@@ -42,7 +43,7 @@ A challenge pushed again (resent) prints another "challenge" line, with
 Flags:
 `
 
-func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -62,6 +63,21 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	themeName := fs.String("theme", style.ThemeDefault, "colours of the drawn phone: "+strings.Join(style.ThemeNames(), " or "))
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	phoneClock := time.Now
+	if *headless {
+		// A failure that ends the phone, or keeps it from starting
+		// (enrollment, an unreachable server), is an event too, the last
+		// line, so a script reading the stream sees why it stopped.
+		defer func() {
+			if err == nil || ctx.Err() != nil || errors.Is(err, errStdout) {
+				return
+			}
+			line, _ := json.Marshal(device.Event{Kind: device.EventError, Time: phoneClock().UTC().Truncate(time.Second), Op: "launch", Error: err.Error()})
+			if _, werr := stdout.Write(append(termtext.JSON(line), '\n')); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}()
 	}
 
 	if *identity == "" {
@@ -111,6 +127,7 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	phoneClock = d.Now
 	if *headless {
 		opts := device.LaunchOptions{Identity: *identity, FriendlyName: *name, AutoAnswer: answer}
 		if !*noPush {
@@ -147,17 +164,15 @@ func runHeadless(parent context.Context, d *device.Device, opts device.LaunchOpt
 	}()
 	err := d.Launch(ctx, opts)
 	cancel()
-	if perr := <-printed; perr != nil || err == nil || parent.Err() != nil {
-		return errors.Join(err, perr)
-	}
-	// A failure that ends the phone (enrollment, say) is an event too, the
-	// last line, so a script reading the stream sees why it stopped.
-	line, _ := json.Marshal(device.Event{Kind: device.EventError, Time: d.Now().UTC(), Op: "launch", Error: err.Error()})
-	if _, werr := stdout.Write(append(termtext.JSON(line), '\n')); werr != nil {
-		return errors.Join(err, werr)
+	if perr := <-printed; perr != nil {
+		return errors.Join(err, errStdout, perr)
 	}
 	return err
 }
+
+// errStdout marks a failure to write the event stream, which no further
+// line can report.
+var errStdout = errors.New("writing events")
 
 // defaultDeviceHome is $PUSHSIM_HOME/device-<identity>, else
 // ~/.pushsim/device-<identity>.

@@ -158,3 +158,24 @@ func TestHeadlessLinesAreTerminalSafe(t *testing.T) {
 		t.Fatalf("line %s decodes to %q (%v), want %q", line, e.Message, err, message)
 	}
 }
+
+// TestHeadlessPhoneThatCannotStartSaysSoOnStdout: a script reading the
+// event stream learns why a headless phone never started, as the last JSON
+// line, with the same reason stderr gives.
+func TestHeadlessPhoneThatCannotStartSaysSoOnStdout(t *testing.T) {
+	server := nobodyAt(t)
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"device", "--headless", "--server", server, "--identity", "alice", "--home", filepath.Join(t.TempDir(), "phone")}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var last struct{ Event, Op, Error string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatalf("last line is not JSON: %q", stdout.String())
+	}
+	if last.Event != "error" || last.Op != "launch" || !strings.Contains(last.Error, "no pushsim server at "+server) ||
+		!strings.Contains(stderr.String(), last.Error) {
+		t.Fatalf("last line %+v\nstderr %s", last, stderr.String())
+	}
+}

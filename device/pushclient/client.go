@@ -56,6 +56,10 @@ type Config struct {
 	// OnMessage gets each unexpired message once; the ack is sent after it
 	// returns. It runs on the reader, so it should return quickly.
 	OnMessage func(Message)
+	// OnDuplicate, when set, hears a message delivered again with an id
+	// already handed to OnMessage (it is acked, not handed over). Push
+	// services do deliver twice now and then; a tester wants to see it.
+	OnDuplicate func(Message)
 	// OnConnect runs after every successful (re)connect, on the reader, so
 	// pushes wait until it returns; a slow poll belongs in a goroutine.
 	OnConnect func()
@@ -265,6 +269,9 @@ func (c *Client) deliver(f frame) {
 	}
 	if !c.recent.add(f.ID) {
 		c.cfg.Logger.Debug("pushclient: duplicate", "id", f.ID)
+		if c.cfg.OnDuplicate != nil {
+			c.cfg.OnDuplicate(Message{ID: f.ID, Data: f.Data, ExpiresAt: expires})
+		}
 		return
 	}
 	if !expires.IsZero() && c.cfg.Now().After(expires) {

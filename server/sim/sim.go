@@ -1,6 +1,7 @@
 // Package sim serves the emulator-only endpoints under /_pushsim/: things a
 // real Verify service does not have but a simulator's users need, such as
-// health, the webhook delivery log, the request log and the newest
+// health, reset and restart, faults switched on and off, the server's
+// clock, the webhook and push delivery logs, the request log and the newest
 // challenge of an identity. docs/control-api.md documents them.
 package sim
 
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pushsim/pushsim/server/faults"
 	"github.com/pushsim/pushsim/server/store"
 	"github.com/pushsim/pushsim/server/verify"
 )
@@ -26,13 +28,23 @@ type Config struct {
 	RenderChallenge func(store.Challenge) any
 	// Requests is the server's request log; nil serves an empty one.
 	Requests *RequestLog
+	// Faults are switched on and off by the fault controls.
+	Faults *faults.Set
+	// Clock is the server's clock, moved by the clock control.
+	Clock Clock
+	// Generation is the server's life count, shown by health.
+	Generation func() int64
+	// Restart asks the server to restart (reset: wiped first) and returns
+	// the generation that will serve next.
+	Restart func(reset bool) int64
 }
 
 // Mount registers the emulator endpoints on mux.
 func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /_pushsim/health", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"status": "ok"})
+		writeJSON(w, map[string]any{"status": "ok", "generation": cfg.Generation()})
 	})
+	mountFaults(mux, cfg)
 	mux.HandleFunc("POST /_pushsim/Services/{ServiceSid}/Entities/{Identity}/Challenges/{Sid}/Expire", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		c, err := cfg.Engine.ExpireChallenge(r.Context(), r.PathValue("ServiceSid"), r.PathValue("Identity"), r.PathValue("Sid"), r.PostFormValue("RespondedReason"))

@@ -393,6 +393,15 @@ func (t sqlTx) PutService(s Service) error {
 	return err
 }
 
+func (t sqlTx) DeleteAll() error {
+	for _, table := range []string{"outbox", "notifications", "access_tokens", "webhooks", "challenges", "factors", "entities", "services"} {
+		if _, err := t.exec("DELETE FROM " + table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeleteService removes the service and everything under it.
 func (t sqlTx) DeleteService(sid string) error {
 	res, err := t.exec("DELETE FROM services WHERE sid = ?", sid)

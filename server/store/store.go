@@ -206,6 +206,10 @@ type Store interface {
 type Tx interface {
 	Secret(name string) ([]byte, error)
 	PutSecret(name string, value []byte) error
+	// DeleteAll removes every resource and the whole outbox, keeping the
+	// secrets (the account, the access-token key): a reset, not a new
+	// installation.
+	DeleteAll() error
 
 	GetService(sid string) (Service, error)
 	PutService(Service) error
