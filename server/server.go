@@ -67,6 +67,9 @@ type Config struct {
 	SweepInterval time.Duration
 	// UnverifiedFactorTTL is how long an unverified factor lives (default 1 h).
 	UnverifiedFactorTTL time.Duration
+	// MaxPendingPerFactor caps a factor's pending challenges against push
+	// bombing: 0 means Verify's 5, a negative value no cap.
+	MaxPendingPerFactor int
 	// WebhookPolicy limits where webhooks may point. The sample backend's
 	// own sink is always allowed.
 	WebhookPolicy webhook.Policy
@@ -231,7 +234,7 @@ func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 	guard := webhook.Guard{Policy: cfg.WebhookPolicy, Resolver: cfg.WebhookResolver}
 	g.engine, err = verify.New(ctx, verify.Config{
 		Store: st, AccountSid: cfg.AccountSid, Now: now, Rand: cfg.Rand,
-		UnverifiedFactorTTL: cfg.UnverifiedFactorTTL,
+		UnverifiedFactorTTL: cfg.UnverifiedFactorTTL, MaxPendingPerFactor: cfg.MaxPendingPerFactor,
 		CheckWebhookURL: func(ctx context.Context, raw string) error {
 			if strings.HasPrefix(raw, sink) {
 				return nil
@@ -342,6 +345,9 @@ func (s *Server) Close() error { return s.current.Load().store.Close() }
 // restart. The control API's health shows it, so a client that asked for a
 // restart can tell when the new life serves.
 func (s *Server) Generation() int64 { return s.current.Load().number }
+
+// PushStats is the push service's state: connections, queued messages.
+func (s *Server) PushStats() push.Stats { return s.current.Load().gateway.Stats() }
 
 // Faults are the faults a tester switched on; they survive restarts.
 func (s *Server) Faults() *faults.Set { return s.faults }

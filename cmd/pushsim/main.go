@@ -32,6 +32,7 @@ func commands() []command {
 		{"demo", "backend console and phone in one terminal (--tour: the quickstart)", runDemo},
 		{"serve", "run the Verify server alone", runServe},
 		{"device", "run one simulated phone (--headless for scripts)", runDevice},
+		{"bench", "measure a server under load: creates, approvals, push latency, memory", runBench},
 	}
 }
 
@@ -42,6 +43,7 @@ Examples:
   pushsim demo --tour                         # the Verify Push quickstart, one step per Enter
   pushsim serve                               # server on 127.0.0.1:4010, test credentials
   pushsim device --headless --identity alice  # a phone that prints one JSON line per event
+  pushsim bench                               # creates/s, approvals/s and push latency on this machine
 
 Commands:
 `

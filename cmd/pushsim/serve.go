@@ -19,6 +19,7 @@ import (
 	"github.com/pushsim/pushsim/server"
 	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/server/push"
+	"github.com/pushsim/pushsim/server/verify"
 	"github.com/pushsim/pushsim/server/webhook"
 	"github.com/pushsim/pushsim/workshop"
 	"github.com/pushsim/pushsim/workshop/pollsummary"
@@ -86,6 +87,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", envDefault("PUSHSIM_LOG_LEVEL", "info"), "debug (every request, every poll), info (polls summed up every 30s), warn or error (env PUSHSIM_LOG_LEVEL)")
 	quiet := fs.Bool("quiet", false, "log only warnings and errors: --log-level warn")
 	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
+	maxPending := fs.Int("max-pending-per-factor", verify.DefaultMaxPendingPerFactor, "pending challenges a factor may have before creates are refused with 429 (code 20429, against push bombing); 0 turns the cap off, for load tests")
+	socketsPerAddr := fs.Int("push-sockets-per-addr", 32, "push sockets one client address may hold open; raise it when many simulated phones share one address (load tests, NAT)")
 	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -135,7 +138,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logs := pollsummary.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}), pollsummary.Options{})
 	defer logs.Every(30 * time.Second)()
 	log := slog.New(logs)
-	var pushCfg push.Config
+	if *maxPending < 0 {
+		return fmt.Errorf("--max-pending-per-factor must be 0 (no cap) or more, not %d", *maxPending)
+	}
+	if *socketsPerAddr < 1 {
+		return fmt.Errorf("--push-sockets-per-addr must be at least 1, not %d", *socketsPerAddr)
+	}
+	pendingCap := *maxPending
+	if pendingCap == 0 {
+		pendingCap = -1 // the server's "no cap"
+	}
+	pushCfg := push.Config{MaxConnsPerAddr: *socketsPerAddr}
 	if *sshAddr != "" {
 		// Every workshop phone dials the push service from loopback; phones
 		// elsewhere keep the usual per-address cap.
@@ -145,7 +158,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		WebhookPolicy: webhooks, Push: pushCfg,
 		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
 		TestCredentials: loopback, Exposed: !loopback, IdentityProcessing: *identities, PublicURL: base, Logger: log,
-		InternalURL: internal,
+		InternalURL: internal, MaxPendingPerFactor: pendingCap,
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,14 @@ type SQLite struct {
 	reader *sql.DB
 	stmts  map[*sql.DB]*stmtCache
 	lock   *os.File // the data directory's lock; nil in memory
+
+	writes  chan *writeRequest // the writer's queue, first come first served
+	stop    chan struct{}      // closed by Close: the writer answers what is queued and exits
+	stopped chan struct{}      // closed when the writer has exited
+	// closing guards the queue's entrance: Write enqueues under the read
+	// lock, so once Close has set closed nothing more can arrive.
+	closing sync.RWMutex
+	closed  bool
 }
 
 // stmtCache keeps each query prepared once per pool: parsing SQL again on
@@ -143,14 +151,17 @@ func OpenSQLite(ctx context.Context, dir string) (_ *SQLite, err error) {
 		}
 		reader.SetMaxOpenConns(4)
 	}
-	s := &SQLite{writer: writer, reader: reader, lock: lock, stmts: map[*sql.DB]*stmtCache{}}
+	s := &SQLite{writer: writer, reader: reader, lock: lock, stmts: map[*sql.DB]*stmtCache{},
+		writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{})}
 	for _, db := range []*sql.DB{writer, reader} {
 		s.stmts[db] = &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
 	}
 	if err := s.migrate(ctx); err != nil {
+		close(s.stopped)
 		s.Close()
 		return nil, err
 	}
+	go s.writeLoop()
 	return s, nil
 }
 
@@ -164,8 +175,15 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// Close releases the database.
+// Close releases the database, after the writes already queued.
 func (s *SQLite) Close() error {
+	s.closing.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+	s.closing.Unlock()
+	<-s.stopped
 	for _, c := range s.stmts {
 		c.close()
 	}
@@ -215,22 +233,158 @@ func (s *SQLite) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// ErrClosed answers a write asked for after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Write runs fn in a write transaction; fn's error rolls back what fn did.
+// It returns once the change is durable (committed, and with
+// synchronous=FULL on disk, fsynced) or failed.
+//
+// Writes are committed in groups: the writer runs every queued fn in one
+// transaction, each in a savepoint of its own, and commits once, so a
+// burst of writes shares one fsync instead of paying one each. The queue is
+// first come, first served, so no writer waits behind later arrivals. Each
+// fn sees the writes queued before it, exactly as if they had been
+// committed one by one; its outcome is reported only after the group's
+// commit, so an acknowledged write is never one that a crash can lose.
+//
+// fn runs on the writer's goroutine and must not call Write. ctx is
+// checked before fn runs: a write whose caller gave up is skipped, but one
+// that has started always finishes, so Write waits for it.
+func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	s.closing.RLock()
+	if s.closed {
+		s.closing.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.writes <- req:
+		s.closing.RUnlock()
+	case <-ctx.Done():
+		s.closing.RUnlock()
+		return ctx.Err()
+	}
+	res := <-req.done
+	if res.panicked != nil {
+		panic(res.panicked) // on the caller's goroutine, where its recovery is
+	}
+	return res.err
+}
+
+// maxGroup bounds a group: enough to share an fsync among any realistic
+// burst, few enough that the first write in a group is not held long.
+const maxGroup = 128
+
+type writeRequest struct {
+	ctx  context.Context
+	fn   func(Tx) error
+	done chan writeResult
+}
+
+type writeResult struct {
+	err      error
+	panicked any
+}
+
+// writeLoop is the writer: it takes the first queued write, runs it and
+// every write queued meanwhile in one transaction, and commits.
+func (s *SQLite) writeLoop() {
+	defer close(s.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cache := s.stmts[s.writer]
+	for {
+		var first *writeRequest
+		select {
+		case first = <-s.writes:
+		case <-s.stop:
+			// Close waited for every Write already past the entrance; what
+			// they queued is still answered.
+			for {
+				select {
+				case r := <-s.writes:
+					s.commitGroup(ctx, cache, r)
+				default:
+					return
+				}
+			}
+		}
+		s.commitGroup(ctx, cache, first)
+		cache.prepareWanted(ctx)
+	}
+}
+
+func (s *SQLite) commitGroup(ctx context.Context, cache *stmtCache, first *writeRequest) {
+	group := []*writeRequest{first}
+	results := make([]writeResult, 0, maxGroup)
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		first.done <- writeResult{err: err}
+		return
+	}
+	stx := sqlTx{ctx: ctx, tx: tx, stmts: cache}
+	for i := 0; i < len(group); i++ {
+		results = append(results, runInSavepoint(stx, group[i]))
+		if len(group) < maxGroup {
+			select {
+			case r := <-s.writes:
+				group = append(group, r)
+			default:
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range results {
+			if results[i].err == nil && results[i].panicked == nil {
+				results[i].err = err
+			}
+		}
+	}
+	for i, r := range group {
+		r.done <- results[i]
+	}
+}
+
+// runInSavepoint runs one write so that its failure, or its panic, undoes
+// only its own changes.
+func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
+	if err := r.ctx.Err(); err != nil {
+		return writeResult{err: err}
+	}
+	if _, err := stx.tx.ExecContext(stx.ctx, "SAVEPOINT write"); err != nil {
+		return writeResult{err: err}
+	}
+	undo := func() {
+		if _, err := stx.tx.ExecContext(stx.ctx, "ROLLBACK TO write"); err != nil {
+			res.err = errors.Join(res.err, err)
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			res = writeResult{panicked: p}
+			undo()
+		}
+		if _, err := stx.tx.ExecContext(stx.ctx, "RELEASE write"); err != nil && res.err == nil {
+			res.err = err
+		}
+	}()
+	if res.err = r.fn(stx); res.err != nil {
+		undo()
+	}
+	return res
+}
+
 // Read runs fn in a read-only transaction.
 func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, s.reader, true, fn)
-}
-
-// Write runs fn in the single write transaction; fn's error rolls it back.
-func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
-	return s.run(ctx, s.writer, false, fn)
-}
-
-func (s *SQLite) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(Tx) error) error {
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db != s.writer})
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.reader != s.writer})
 	if err != nil {
 		return err
 	}
-	cache := s.stmts[db]
+	cache := s.stmts[s.reader]
 	defer cache.prepareWanted(ctx)
 	if err := fn(sqlTx{ctx: ctx, tx: tx, stmts: cache}); err != nil {
 		tx.Rollback()

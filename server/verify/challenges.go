@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,12 +116,14 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 		if f.Status != StatusVerified {
 			return ErrFactorUnverified
 		}
-		pending, err := tx.CountPendingChallenges(f.Sid, now)
-		if err != nil {
-			return err
-		}
-		if pending >= e.cfg.MaxPendingPerFactor {
-			return TooManyPending(e.cfg.MaxPendingPerFactor)
+		if limit := e.cfg.MaxPendingPerFactor; limit > 0 {
+			pending, err := tx.CountPendingChallenges(f.Sid, now)
+			if err != nil {
+				return err
+			}
+			if pending >= limit {
+				return TooManyPending(limit)
+			}
 		}
 		sid, err := e.sid(PrefixChallenge)
 		if err != nil {
@@ -294,12 +297,14 @@ func (e *Engine) AnswerChallenge(ctx context.Context, serviceSid, identity, sid 
 			return c, err
 		}
 	}
+	// The signature is checked against a snapshot read outside the
+	// writer, so the writer never waits on elliptic-curve arithmetic; the
+	// write then takes the answer only if the challenge is still the
+	// pending one that was checked, and its factor still verified with
+	// the same key.
+	var f store.Factor
 	late := false
-	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
-		svc, err := serviceIn(tx, serviceSid)
-		if err != nil {
-			return err
-		}
+	err = e.read(ctx, func(tx store.Tx) error {
 		en, err := entityIn(tx, serviceSid, identity)
 		if err != nil {
 			return err
@@ -311,59 +316,107 @@ func (e *Engine) AnswerChallenge(ctx context.Context, serviceSid, identity, sid 
 		if in.DeviceFactor != "" && in.DeviceFactor != c.FactorSid {
 			return NotFound("/Challenges/" + sid)
 		}
-		switch {
-		case c.Status == StatusExpired:
-			return ErrChallengeExpired
-		case c.Status != StatusPending:
-			return ErrChallengeResponded
-		case e.isLate(c):
-			late = true
-			return ErrChallengeExpired
+		if late, err = e.answerable(c); err != nil {
+			return err
 		}
-		f, err := factorIn(tx, en, c.FactorSid)
-		if err != nil {
+		if f, err = factorIn(tx, en, c.FactorSid); err != nil {
 			return ErrChallengeVerification
 		}
 		if f.Status != StatusVerified {
 			return ErrFactorUnverified
 		}
-		pub, err := ParsePublicKey(f.PublicKey)
-		if err != nil {
-			return err
-		}
-		signed, err := SignedValues(c, e.cfg.AccountSid)
-		if err != nil {
-			return err
-		}
-		status, err := verifyChallengePayload(pub, in.AuthPayload, signed)
-		if err != nil {
-			return err
-		}
-		now := e.Now()
-		c.Status, c.DateUpdated, c.DateResponded = status, now, &now
-		if metadata != nil {
-			if c.Metadata, err = json.Marshal(metadata); err != nil {
+		return nil
+	})
+	var status string
+	if err == nil {
+		status, err = e.checkAnswer(c, f, in.AuthPayload)
+	}
+	if err == nil {
+		err = e.write(ctx, func(tx store.Tx, q *Queued) error {
+			svc, err := serviceIn(tx, serviceSid)
+			if err != nil {
 				return err
 			}
-		}
-		if err := tx.UpdateChallengeFrom(c, StatusPending); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return ErrChallengeResponded
+			now, err := tx.GetChallenge(c.Sid)
+			if err != nil {
+				return err
 			}
-			return err
-		}
-		event := EventChallengeApproved
-		if status == StatusDenied {
-			event = EventChallengeDenied
-		}
-		return e.emit(tx, q, svc, event, f, &c)
-	})
+			if late, err = e.answerable(now); err != nil {
+				return err
+			}
+			if !sameServed(now, c) {
+				return ErrChallengeVerification // the phone signed what it was served before
+			}
+			cur, err := tx.GetFactor(f.Sid)
+			if err != nil || cur.PublicKey != f.PublicKey {
+				return ErrChallengeVerification
+			}
+			if cur.Status != StatusVerified {
+				return ErrFactorUnverified
+			}
+			c = now
+			t := e.Now()
+			c.Status, c.DateUpdated, c.DateResponded = status, t, &t
+			if metadata != nil {
+				if c.Metadata, err = json.Marshal(metadata); err != nil {
+					return err
+				}
+			}
+			if err := tx.UpdateChallengeFrom(c, StatusPending); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return ErrChallengeResponded
+				}
+				return err
+			}
+			event := EventChallengeApproved
+			if status == StatusDenied {
+				event = EventChallengeDenied
+			}
+			return e.emit(tx, q, svc, event, cur, &c)
+		})
+	}
 	if late {
 		if xerr := e.expire(ctx, c); xerr != nil {
 			return c, xerr
 		}
 	}
 	return c, err
+}
+
+// answerable refuses an answer to a challenge that is no longer pending;
+// late reports one whose expiry has come but is not recorded yet.
+func (e *Engine) answerable(c store.Challenge) (late bool, err error) {
+	switch {
+	case c.Status == StatusExpired:
+		return false, ErrChallengeExpired
+	case c.Status != StatusPending:
+		return false, ErrChallengeResponded
+	case e.isLate(c):
+		return true, ErrChallengeExpired
+	}
+	return false, nil
+}
+
+// checkAnswer verifies the phone's signed answer against the challenge as
+// served and the factor's key.
+func (e *Engine) checkAnswer(c store.Challenge, f store.Factor, payload string) (status string, err error) {
+	pub, err := e.keys.publicKey(f.PublicKey)
+	if err != nil {
+		return "", err
+	}
+	signed, err := SignedValues(c, e.cfg.AccountSid)
+	if err != nil {
+		return "", err
+	}
+	return verifyChallengePayload(pub, payload, signed)
+}
+
+// sameServed reports whether a challenge still serves what it served
+// when an answer was checked against it.
+func sameServed(now, checked store.Challenge) bool {
+	return now.Status == checked.Status && now.DateUpdated.Equal(checked.DateUpdated) &&
+		now.ExpirationDate.Equal(checked.ExpirationDate) && now.FactorSid == checked.FactorSid &&
+		bytes.Equal(now.Details, checked.Details) && bytes.Equal(now.HiddenDetails, checked.HiddenDetails)
 }
 
 // SignedValues renders the signed fields of a challenge exactly as the API

@@ -52,7 +52,9 @@ type Config struct {
 	// Leeway is the clock tolerance on device tokens.
 	Leeway time.Duration
 	// MaxPendingPerFactor caps a factor's unanswered challenges, so that a
-	// flood of prompts (push bombing) is refused instead of delivered.
+	// flood of prompts (push bombing) is refused instead of delivered:
+	// 0 means DefaultMaxPendingPerFactor, a negative value no cap (load
+	// tests that create far more challenges than anyone answers).
 	MaxPendingPerFactor int
 	// CheckWebhookURL, when set, vets webhook URLs (the delivery policy).
 	CheckWebhookURL URLChecker
@@ -65,6 +67,7 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	tokens tokenSealer
+	keys   keyCache
 }
 
 const tokenKeySecret = "access-token-key"
@@ -86,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Leeway <= 0 {
 		cfg.Leeway = DefaultLeeway
 	}
-	if cfg.MaxPendingPerFactor <= 0 {
+	if cfg.MaxPendingPerFactor == 0 {
 		cfg.MaxPendingPerFactor = DefaultMaxPendingPerFactor
 	}
 	e := &Engine{cfg: cfg}

@@ -192,7 +192,7 @@ func (e *Engine) UpdateFactor(ctx context.Context, serviceSid, identity, sid str
 		}
 		verified := false
 		if in.AuthPayload != nil {
-			pub, err := ParsePublicKey(f.PublicKey)
+			pub, err := e.keys.publicKey(f.PublicKey)
 			if err != nil {
 				return err
 			}
@@ -275,7 +275,7 @@ func (e *Engine) AuthenticateDevice(ctx context.Context, serviceSid, identity, t
 		return store.Factor{}, ErrUnauthenticated
 	}
 	var pub *ecdsa.PublicKey
-	if pub, err = ParsePublicKey(f.PublicKey); err != nil {
+	if pub, err = e.keys.publicKey(f.PublicKey); err != nil {
 		return store.Factor{}, ErrUnauthenticated
 	}
 	if err := jwt.Verify(pub, e.cfg.AccountSid, e.cfg.Now(), e.cfg.Leeway); err != nil {

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime/pprof"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pushsim/pushsim/internal/bench"
+)
+
+const benchUsage = `Usage: pushsim bench [flags]
+
+Measures a pushsim server under load: challenge creates from many clients
+at once, approvals answered as the Verify Push SDK answers them, the trip
+of a challenge to a connected phone, and the memory of an idle push
+connection. The machine's ECDSA P-256 rate is measured in the same run, and
+approvals are reported as a fraction of what it allows.
+
+Examples:
+  pushsim bench                       # in-process server on disk (synchronous=FULL), about a minute
+  pushsim bench --json > run.json     # the same, one JSON object on stdout
+  pushsim bench --memory              # in-process server with its state in memory
+  pushsim bench --url http://127.0.0.1:4010 --idle-conns 0
+                                      # a running "pushsim serve --max-pending-per-factor 0"
+
+Progress goes to stderr, the summary to stdout. docs/BENCHMARKS.md has the
+figures measured so far and how to compare them.
+
+Flags:
+`
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), benchUsage)
+		fs.PrintDefaults()
+	}
+	url := fs.String("url", "", "measure the server at `URL` instead of one started in-process (give it --max-pending-per-factor 0 and a --push-sockets-per-addr above --phones)")
+	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID for --url (default the loopback test account; env PUSHSIM_ACCOUNT_SID)")
+	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token for --url (env PUSHSIM_AUTH_TOKEN)")
+	memory := fs.Bool("memory", false, "in-process server with its state in memory instead of on disk")
+	phones := fs.Int("phones", 1000, "phones to enroll (and connect, for the trip to the phone)")
+	clients := fs.Int("clients", 16, "clients creating and approving at once")
+	duration := fs.Duration("duration", 8*time.Second, "length of each throughput phase")
+	rate := fs.Int("rate", 500, "creates per second while the trip to the phone is timed")
+	idle := fs.Int("idle-conns", 10000, "idle push connections to weigh (in-process server only; 0 skips)")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for go tool pprof; in-process server only shows the server)")
+	holdIdle := fs.Int("hold-idle", 0, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *holdIdle > 0 {
+		return holdIdleConns(ctx, *url, *holdIdle, stdout)
+	}
+	for name, v := range map[string]int{"--phones": *phones, "--clients": *clients, "--rate": *rate} {
+		if v < 1 {
+			return fmt.Errorf("%s must be at least 1, not %d", name, v)
+		}
+	}
+	if *duration < 100*time.Millisecond {
+		return fmt.Errorf("--duration must be at least 100ms, not %s", *duration)
+	}
+	if *idle < 0 {
+		return fmt.Errorf("--idle-conns must be 0 (skip) or more, not %d", *idle)
+	}
+	if *url != "" {
+		*idle = 0 // another process's memory cannot be weighed from here
+	}
+	if (*accountSid == "") != (*authToken == "") {
+		return errors.New("give both --account-sid and --auth-token, or neither for the loopback test account")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := bench.Run(ctx, bench.Config{
+		URL: strings.TrimRight(*url, "/"), AccountSid: *accountSid, AuthToken: *authToken, Memory: *memory,
+		Phones: *phones, Clients: *clients, Duration: *duration, Rate: *rate, IdleConns: *idle,
+		Holder: holderProcess, Progress: stderr,
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return printBench(stdout, res)
+}
+
+func printBench(w io.Writer, r *bench.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "pushsim bench, %s\n%s; %s\n%d phones, %d clients, %s per phase\n\n", r.Date, r.Machine, r.Target, r.Phones, r.Clients, r.Duration)
+	fmt.Fprintf(tw, "creates\t%.0f/s\tp50 %.2f ms\tp99 %.2f ms\t(%d created, %d refused)\n", r.CreatesPerS, r.CreateP50Ms, r.CreateP99Ms, r.Creates, r.CreateRefused)
+	fmt.Fprintf(tw, "approvals\t%.0f/s\tp50 %.2f ms\tp99 %.2f ms\t(%d approved, %d failed)\n", r.ApprovalsPerS, r.ApprovalP50Ms, r.ApprovalP99Ms, r.Approvals, r.ApprovalFailed)
+	for _, step := range []string{"get", "answer", "get_after"} {
+		l := r.ApprovalSteps[step]
+		fmt.Fprintf(tw, "  %s\t\tp50 %.2f ms\tp99 %.2f ms\n", step, l.P50Ms, l.P99Ms)
+	}
+	fmt.Fprintf(tw, "crypto bound\t%.0f/s\t%.0f%% reached\t(P-256: %.0f signs/s, %.0f verifies/s; 4 of each per approval)\n",
+		r.CryptoBoundPerS, 100*r.ApprovalsFractionOfBound, r.SignsPerS, r.VerifiesPerS)
+	fmt.Fprintf(tw, "create → phone\t%d/s\tp50 %.2f ms\tp99 %.2f ms\t(%d lost)\n", r.CreateToPhoneRate, r.CreateToPhoneP50Ms, r.CreateToPhoneP99Ms, r.CreateToPhoneLost)
+	if r.IdleConns > 0 {
+		fmt.Fprintf(tw, "idle push connection\t%.1f KB\t\t\t(%d connections)\n", r.BytesPerIdleConn/1024, r.IdleConns)
+	}
+	return tw.Flush()
+}
+
+// holderProcess holds the idle connections' client ends in a child
+// process, so that the server's ends and the clients' together need not
+// fit in one process's limit of open files.
+func holderProcess(ctx context.Context, url string, n int) (func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "bench", "--hold-idle", fmt.Sprint(n), "--url", url)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop := func() { stdin.Close(); cmd.Wait() }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		stop()
+		return nil, fmt.Errorf("the process holding the idle connections failed (%q, %v)", line, err)
+	}
+	return stop, nil
+}
+
+// holdIdleConns is the child's side: open, say ready, hold until stdin
+// closes.
+func holdIdleConns(ctx context.Context, url string, n int, stdout io.Writer) error {
+	stop, err := bench.HoldIdleConns(ctx, url, n)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintln(stdout, "ready")
+	io.Copy(io.Discard, os.Stdin)
+	return nil
+}

@@ -1,0 +1,257 @@
+// Package bench is `pushsim bench`: a load generator that measures a
+// pushsim server the way a QA lab's load test meets it. It enrolls phones
+// through the real flow, creates challenges from many clients at once,
+// answers them as the SDK does (fresh device tokens, a signed answer, the
+// reads around it), times a challenge's trip to a connected phone and
+// weighs an idle push connection. In the same run it measures what this
+// machine's ECDSA P-256 allows, because an approval is mostly signatures:
+// approvals are reported as a fraction of that bound, a figure that means
+// the same on any machine.
+//
+// Against an in-process server the defaults are the production ones (on
+// disk, WAL, synchronous=FULL) except the push-bombing cap and the
+// per-address socket cap, which a load test from one address must lift.
+// Against a URL the server is taken as it is.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/push"
+)
+
+// Config says what to measure and how hard.
+type Config struct {
+	// URL is a running server's base URL; empty starts one in-process.
+	URL        string
+	AccountSid string
+	AuthToken  string
+	// Memory keeps an in-process server's state in memory instead of on disk.
+	Memory bool
+	// Phones is how many phones are enrolled (default 1000).
+	Phones int
+	// Clients is how many clients create and approve at once (default 16).
+	Clients int
+	// Duration is how long each throughput phase runs (default 8 s).
+	Duration time.Duration
+	// Rate is the create rate, per second, while the trip to the phone is
+	// timed (default 500; the trip is timed below saturation, where a
+	// queue does not hide it).
+	Rate int
+	// IdleConns is how many idle push connections are weighed (default
+	// 10,000; 0 skips it). Only for an in-process server.
+	IdleConns int
+	// Holder starts the process that holds the idle connections' client
+	// ends, so that both ends need not fit in this process's file limit.
+	// Nil holds them in this process.
+	Holder func(ctx context.Context, url string, n int) (stop func(), err error)
+	// Progress receives one line per phase; nil discards it.
+	Progress io.Writer
+}
+
+// Result is what one run measured. The JSON field names are a contract:
+// scripts compare runs with them.
+type Result struct {
+	Date     string `json:"date"`
+	Machine  string `json:"machine"`
+	Target   string `json:"target"`
+	Phones   int    `json:"phones"`
+	Clients  int    `json:"clients"`
+	Duration string `json:"phase_duration"`
+
+	Creates       int     `json:"creates"`
+	CreatesPerS   float64 `json:"creates_per_s"`
+	CreateP50Ms   float64 `json:"create_p50_ms"`
+	CreateP99Ms   float64 `json:"create_p99_ms"`
+	CreateRefused int     `json:"create_refused"`
+
+	Approvals                int                `json:"approvals"`
+	ApprovalsPerS            float64            `json:"approvals_per_s"`
+	ApprovalP50Ms            float64            `json:"approval_p50_ms"`
+	ApprovalP99Ms            float64            `json:"approval_p99_ms"`
+	ApprovalSteps            map[string]Latency `json:"approval_steps"`
+	ApprovalFailed           int                `json:"approval_failed"`
+	SignsPerS                float64            `json:"ecdsa_signs_per_s"`
+	VerifiesPerS             float64            `json:"ecdsa_verifies_per_s"`
+	CryptoBoundPerS          float64            `json:"crypto_bound_per_s"`
+	ApprovalsFractionOfBound float64            `json:"approvals_fraction_of_bound"`
+
+	CreateToPhoneRate  int     `json:"create_to_phone_rate_per_s"`
+	CreateToPhoneP50Ms float64 `json:"create_to_phone_p50_ms"`
+	CreateToPhoneP99Ms float64 `json:"create_to_phone_p99_ms"`
+	CreateToPhoneLost  int     `json:"create_to_phone_lost"`
+
+	IdleConns        int     `json:"idle_conns"`
+	BytesPerIdleConn float64 `json:"bytes_per_idle_conn"`
+}
+
+// Latency is one step's percentiles.
+type Latency struct {
+	P50Ms float64 `json:"p50_ms"`
+	P99Ms float64 `json:"p99_ms"`
+}
+
+func (c *Config) defaults() {
+	if c.Phones <= 0 {
+		c.Phones = 1000
+	}
+	if c.Clients <= 0 {
+		c.Clients = 16
+	}
+	if c.Duration <= 0 {
+		c.Duration = 8 * time.Second
+	}
+	if c.Rate <= 0 {
+		c.Rate = 500
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	if c.AccountSid == "" {
+		c.AccountSid, c.AuthToken = server.TestAccountSid, server.TestAuthToken
+	}
+}
+
+// Run measures and returns what it saw.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.defaults()
+	res := &Result{
+		Date:    time.Now().UTC().Format(time.RFC3339),
+		Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
+		Phones:  cfg.Phones, Clients: cfg.Clients, Duration: cfg.Duration.String(),
+	}
+	target := cfg.URL
+	var srv *server.Server
+	if target == "" {
+		var stop func()
+		var err error
+		srv, target, stop, err = startServer(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		res.Target = "in-process, on disk (WAL, synchronous=FULL)"
+		if cfg.Memory {
+			res.Target = "in-process, in memory"
+		}
+	} else {
+		res.Target = target
+	}
+	lab, err := newLab(ctx, target, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer lab.close()
+
+	fmt.Fprintf(cfg.Progress, "measuring ECDSA P-256 on this machine…\n")
+	res.SignsPerS, res.VerifiesPerS = measureECDSA(ctx, time.Second)
+	// An approval costs the phone 4 signatures (3 device tokens, 1
+	// answer) and the server 4 verifications.
+	res.CryptoBoundPerS = 1 / (4/res.SignsPerS + 4/res.VerifiesPerS)
+
+	fmt.Fprintf(cfg.Progress, "enrolling %d phones through the real flow…\n", cfg.Phones)
+	if err := lab.enroll(ctx, cfg.Phones, cfg.Clients); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Progress, "creating challenges from %d clients for %s…\n", cfg.Clients, cfg.Duration)
+	if err := lab.creates(ctx, cfg, res); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Progress, "  %.0f creates/s, p50 %.2f ms, p99 %.2f ms\n", res.CreatesPerS, res.CreateP50Ms, res.CreateP99Ms)
+	fmt.Fprintf(cfg.Progress, "approving as the SDK does from %d clients for %s…\n", cfg.Clients, cfg.Duration)
+	if err := lab.approvals(ctx, cfg, res); err != nil {
+		return nil, err
+	}
+	if res.CryptoBoundPerS > 0 {
+		res.ApprovalsFractionOfBound = res.ApprovalsPerS / res.CryptoBoundPerS
+	}
+	fmt.Fprintf(cfg.Progress, "  %.0f approvals/s, %.0f%% of the crypto bound (%.0f/s)\n", res.ApprovalsPerS, 100*res.ApprovalsFractionOfBound, res.CryptoBoundPerS)
+	fmt.Fprintf(cfg.Progress, "timing create → phone at %d/s over %d connected phones…\n", cfg.Rate, cfg.Phones)
+	if err := lab.createToPhone(ctx, cfg, res); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Progress, "  p50 %.2f ms, p99 %.2f ms\n", res.CreateToPhoneP50Ms, res.CreateToPhoneP99Ms)
+	lab.close()
+	if srv != nil && cfg.IdleConns > 0 {
+		fmt.Fprintf(cfg.Progress, "weighing %d idle push connections…\n", cfg.IdleConns)
+		if err := weighIdleConns(ctx, srv, target, cfg, res); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(cfg.Progress, "  %.0f bytes per idle connection\n", res.BytesPerIdleConn)
+	}
+	return res, nil
+}
+
+// startServer starts a server on a loopback port, with a store in a
+// temporary directory (or memory) that is removed when stop returns.
+func startServer(ctx context.Context, cfg Config) (*server.Server, string, func(), error) {
+	dir := ""
+	if !cfg.Memory {
+		d, err := os.MkdirTemp("", "pushsim-bench-")
+		if err != nil {
+			return nil, "", nil, err
+		}
+		dir = d
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	url := "http://" + ln.Addr().String()
+	srv, err := server.New(ctx, server.Config{
+		DataDir: dir, TestCredentials: true, PublicURL: url,
+		MaxPendingPerFactor: -1,
+		Push:                push.Config{MaxConnsPerAddr: 1 << 20},
+	})
+	if err != nil {
+		ln.Close()
+		return nil, "", nil, err
+	}
+	serveCtx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(serveCtx, ln) }()
+	stop := func() {
+		cancel()
+		<-served
+		srv.Close()
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+	}
+	return srv, url, stop, nil
+}
+
+// percentiles returns the 50th and 99th percentiles in milliseconds.
+func percentiles(d []time.Duration) Latency {
+	if len(d) == 0 {
+		return Latency{}
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	ms := func(q float64) float64 {
+		i := int(q * float64(len(d)-1))
+		return float64(d[i].Microseconds()) / 1000
+	}
+	return Latency{P50Ms: ms(0.50), P99Ms: ms(0.99)}
+}
+
+// errStatus is a refused request, by status.
+type errStatus struct {
+	status int
+	body   string
+}
+
+func (e *errStatus) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.status, http.StatusText(e.status), e.body)
+}
+
+var errNoPhones = errors.New("bench: no phone enrolled")
