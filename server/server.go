@@ -40,6 +40,9 @@ const (
 type Config struct {
 	// DataDir holds the database; empty keeps everything in memory.
 	DataDir string
+	// WALLimit bounds the database's write-ahead log, in bytes (default
+	// store.DefaultWALLimit).
+	WALLimit int64
 	// AccountSid and AuthToken, when set, are the account credentials.
 	AccountSid string
 	AuthToken  string
@@ -168,7 +171,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // first generation also settles the credentials.
 func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 	cfg := s.cfg
-	st, err := store.OpenSQLite(ctx, cfg.DataDir)
+	st, err := store.OpenSQLiteWith(ctx, cfg.DataDir, store.Options{WALLimit: cfg.WALLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -418,9 +421,20 @@ func (s *Server) run(ctx context.Context, g *generation) {
 	}
 }
 
+// expireBatch is how many challenges one expiry write marks.
+const expireBatch = 200
+
 func (s *Server) sweep(ctx context.Context, g *generation) {
-	if _, err := g.engine.ExpireDue(ctx, 1000); err != nil && ctx.Err() == nil {
-		s.cfg.Logger.Error("expire challenges", "err", err)
+	// In small batches, so that each holds the writer briefly, until the
+	// backlog is gone: expiry keeps pace with any create rate.
+	for {
+		n, err := g.engine.ExpireDue(ctx, expireBatch)
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("expire challenges", "err", err)
+		}
+		if err != nil || n < expireBatch {
+			break
+		}
 	}
 	if _, err := g.engine.SweepUnverifiedFactors(ctx, 1000); err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Error("sweep unverified factors", "err", err)

@@ -33,6 +33,7 @@ func commands() []command {
 		{"serve", "run the Verify server alone", runServe},
 		{"device", "run one simulated phone (--headless for scripts)", runDevice},
 		{"bench", "measure a server under load: creates, approvals, push latency, memory", runBench},
+		{"run", "run scenario files: phones, sign-ins, faults and expectations", runRun},
 	}
 }
 
@@ -44,6 +45,7 @@ Examples:
   pushsim serve                               # server on 127.0.0.1:4010, test credentials
   pushsim device --headless --identity alice  # a phone that prints one JSON line per event
   pushsim bench                               # creates/s, approvals/s and push latency on this machine
+  pushsim run assets/scenarios/*              # the scenario library: PASS or FAIL per scenario
 
 Commands:
 `

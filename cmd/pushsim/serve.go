@@ -19,6 +19,7 @@ import (
 	"github.com/pushsim/pushsim/server"
 	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/server/push"
+	"github.com/pushsim/pushsim/server/store"
 	"github.com/pushsim/pushsim/server/verify"
 	"github.com/pushsim/pushsim/server/webhook"
 	"github.com/pushsim/pushsim/workshop"
@@ -87,6 +88,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", envDefault("PUSHSIM_LOG_LEVEL", "info"), "debug (every request, every poll), info (polls summed up every 30s), warn or error (env PUSHSIM_LOG_LEVEL)")
 	quiet := fs.Bool("quiet", false, "log only warnings and errors: --log-level warn")
 	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
+	walLimit := fs.Int("wal-limit-mb", store.DefaultWALLimit>>20, "bound of the database's write-ahead log on disk, in MB: past it the server copies the log into the database before taking more writes")
 	maxPending := fs.Int("max-pending-per-factor", verify.DefaultMaxPendingPerFactor, "pending challenges a factor may have before creates are refused with 429 (code 20429, against push bombing); 0 turns the cap off, for load tests")
 	socketsPerAddr := fs.Int("push-sockets-per-addr", 32, "push sockets one client address may hold open; raise it when many simulated phones share one address (load tests, NAT)")
 	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
@@ -138,6 +140,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logs := pollsummary.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}), pollsummary.Options{})
 	defer logs.Every(30 * time.Second)()
 	log := slog.New(logs)
+	if *walLimit < 1 {
+		return fmt.Errorf("--wal-limit-mb must be at least 1, not %d", *walLimit)
+	}
 	if *maxPending < 0 {
 		return fmt.Errorf("--max-pending-per-factor must be 0 (no cap) or more, not %d", *maxPending)
 	}
@@ -158,7 +163,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		WebhookPolicy: webhooks, Push: pushCfg,
 		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
 		TestCredentials: loopback, Exposed: !loopback, IdentityProcessing: *identities, PublicURL: base, Logger: log,
-		InternalURL: internal, MaxPendingPerFactor: pendingCap,
+		InternalURL: internal, MaxPendingPerFactor: pendingCap, WALLimit: int64(*walLimit) << 20,
 	})
 	if err != nil {
 		return err

@@ -99,7 +99,8 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		log := make([]delivery, 0, len(items))
 		for _, o := range items {
 			log = append(log, delivery{
-				UUID: o.Ref, Type: o.Params.Get("type"), URL: o.Target, State: o.State, Attempts: o.Attempts,
+				UUID: o.Ref, Type: o.Params.Get("type"), ChallengeSid: o.Params.Get("challenge_sid"), FactorSid: o.Params.Get("factor_sid"),
+				URL: o.Target, State: o.State, Attempts: o.Attempts,
 				LastStatus: o.LastStatus, LastError: o.LastError, Created: o.DateCreated, Updated: o.DateUpdated,
 			})
 		}
@@ -124,15 +125,17 @@ func (cfg Config) accountOnly(next http.HandlerFunc) http.HandlerFunc {
 
 // delivery is one webhook delivery in the log, newest first.
 type delivery struct {
-	UUID       string    `json:"uuid"`
-	Type       string    `json:"type"`
-	URL        string    `json:"url"`
-	State      string    `json:"state"`
-	Attempts   int       `json:"attempts"`
-	LastStatus int       `json:"last_status,omitempty"`
-	LastError  string    `json:"last_error,omitempty"`
-	Created    time.Time `json:"created"`
-	Updated    time.Time `json:"updated"`
+	UUID         string    `json:"uuid"`
+	Type         string    `json:"type"`
+	ChallengeSid string    `json:"challenge_sid,omitempty"`
+	FactorSid    string    `json:"factor_sid,omitempty"`
+	URL          string    `json:"url"`
+	State        string    `json:"state"`
+	Attempts     int       `json:"attempts"`
+	LastStatus   int       `json:"last_status,omitempty"`
+	LastError    string    `json:"last_error,omitempty"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
 }
 
 // writeVerifyError answers a Verify error in Verify's error shape and

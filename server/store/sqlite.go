@@ -12,9 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +31,10 @@ type SQLite struct {
 	reader *sql.DB
 	stmts  map[*sql.DB]*stmtCache
 	lock   *os.File // the data directory's lock; nil in memory
+	// scratch is the in-memory store's directory, removed on Close.
+	scratch  string
+	wal      string // the write-ahead log's path
+	walLimit int64
 
 	writes  chan *writeRequest // the writer's queue, first come first served
 	stop    chan struct{}      // closed by Close: the writer answers what is queued and exits
@@ -101,18 +105,47 @@ func (c *stmtCache) close() {
 	}
 }
 
-var memorySeq atomic.Int64
+// DefaultWALLimit is the write-ahead log's bound unless Options say
+// otherwise: enough for minutes of peak writes between checkpoints, small
+// enough to forget about.
+const DefaultWALLimit = 64 << 20
+
+// Options tune a store.
+type Options struct {
+	// WALLimit bounds the write-ahead log on disk, in bytes (default
+	// DefaultWALLimit). Past it the writer checkpoints the log into the
+	// database before taking more writes, and the log file is truncated
+	// back to the limit each time it restarts.
+	WALLimit int64
+}
 
 // OpenSQLite opens (creating if needed) the database in dir. An empty dir
-// opens a private in-memory database that vanishes on Close.
-func OpenSQLite(ctx context.Context, dir string) (_ *SQLite, err error) {
-	var dsn string
+// keeps nothing: the database lives in a scratch file (in /dev/shm where
+// there is one) that is removed on Close, without fsync, so that the
+// in-memory mode costs what memory costs while readers and the writer
+// keep separate connections as on disk.
+func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
+	return OpenSQLiteWith(ctx, dir, Options{})
+}
+
+// OpenSQLiteWith is OpenSQLite with options.
+func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err error) {
+	if o.WALLimit <= 0 {
+		o.WALLimit = DefaultWALLimit
+	}
 	var lock *os.File
+	scratch := ""
+	sync := "FULL"
 	if dir == "" {
-		// A named shared-cache memory database lets the reader pool see the
-		// writer's data; the name keeps concurrent instances apart.
-		dsn = fmt.Sprintf("file:pushsim-mem-%d-%d?mode=memory&cache=shared&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate",
-			os.Getpid(), memorySeq.Add(1))
+		if scratch, err = os.MkdirTemp(scratchRoot(), "pushsim-memory-"); err != nil {
+			return nil, fmt.Errorf("create the in-memory store's scratch directory: %w", err)
+		}
+		dir, sync = scratch, "OFF"
+		defer func() {
+			if err != nil {
+				os.RemoveAll(scratch)
+			}
+		}()
 	} else {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
@@ -125,12 +158,19 @@ func OpenSQLite(ctx context.Context, dir string) (_ *SQLite, err error) {
 				lock.Close()
 			}
 		}()
-		path := filepath.Join(dir, "pushsim.db")
-		// Checkpoints run in the background (Checkpoint), not inside the
-		// commit that happens to cross the WAL's threshold: that commit
-		// would otherwise wait for the whole copy-back and its fsync.
-		dsn = "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	}
+	path := filepath.Join(dir, "pushsim.db")
+	// The database holds the access-token key and, beyond loopback, the
+	// generated auth token: only its owner may read it, whatever the
+	// directory or the umask allow.
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
+	// Checkpoints run off the commit path (Checkpoint, and the writer
+	// between groups when the log passes its limit), not inside the commit
+	// that happens to cross SQLite's own threshold.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(5000)" +
+		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(" + strconv.FormatInt(o.WALLimit, 10) + ")&_txlock=immediate"
 	writer, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -142,16 +182,13 @@ func OpenSQLite(ctx context.Context, dir string) (_ *SQLite, err error) {
 		writer.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	reader := writer
-	if dir != "" {
-		reader, err = sql.Open("sqlite", dsn)
-		if err != nil {
-			writer.Close()
-			return nil, err
-		}
-		reader.SetMaxOpenConns(4)
+	reader, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		writer.Close()
+		return nil, err
 	}
-	s := &SQLite{writer: writer, reader: reader, lock: lock, stmts: map[*sql.DB]*stmtCache{},
+	reader.SetMaxOpenConns(4)
+	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, stmts: map[*sql.DB]*stmtCache{},
 		writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{})}
 	for _, db := range []*sql.DB{writer, reader} {
 		s.stmts[db] = &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
@@ -168,11 +205,31 @@ func OpenSQLite(ctx context.Context, dir string) (_ *SQLite, err error) {
 // Checkpoint copies the write-ahead log back into the database without
 // blocking writers, so the log stays short.
 func (s *SQLite) Checkpoint(ctx context.Context) error {
-	if s.reader == s.writer {
-		return nil // in memory: no log
-	}
 	_, err := s.reader.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	return err
+}
+
+// boundWAL runs between groups on the writer: when the log has grown past
+// its limit (passive checkpoints could not keep up, readers held old
+// snapshots), it copies the log back and truncates it, waiting for readers
+// as long as the busy timeout allows. Writes queue meanwhile; that pause is
+// the price of the bound, paid only when the background checkpoints fall
+// behind.
+func (s *SQLite) boundWAL(ctx context.Context) {
+	fi, err := os.Stat(s.wal)
+	if err != nil || fi.Size() <= s.walLimit {
+		return
+	}
+	s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+}
+
+// WALSize is the write-ahead log's size on disk now.
+func (s *SQLite) WALSize() int64 {
+	fi, err := os.Stat(s.wal)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // Close releases the database, after the writes already queued.
@@ -187,12 +244,12 @@ func (s *SQLite) Close() error {
 	for _, c := range s.stmts {
 		c.close()
 	}
-	err := s.writer.Close()
-	if s.reader != s.writer {
-		err = errors.Join(err, s.reader.Close())
-	}
+	err := errors.Join(s.writer.Close(), s.reader.Close())
 	if s.lock != nil {
 		err = errors.Join(err, s.lock.Close()) // closing releases the lock
+	}
+	if s.scratch != "" {
+		err = errors.Join(err, os.RemoveAll(s.scratch))
 	}
 	return err
 }
@@ -315,6 +372,7 @@ func (s *SQLite) writeLoop() {
 		}
 		s.commitGroup(ctx, cache, first)
 		cache.prepareWanted(ctx)
+		s.boundWAL(ctx)
 	}
 }
 
@@ -380,7 +438,7 @@ func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
 
 // Read runs fn in a read-only transaction.
 func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.reader != s.writer})
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -704,7 +762,11 @@ func (t sqlTx) ListChallenges(f ChallengeFilter, p Page) (Listed[Challenge], err
 	return listDocs[Challenge](t, "challenges", where, args, p)
 }
 
-func (t sqlTx) PendingChallengesExpiredBy(now time.Time, limit int) ([]Challenge, error) {
+func (t sqlTx) PendingChallengesExpiredBy(entitySid string, now time.Time, limit int) ([]Challenge, error) {
+	if entitySid != "" {
+		items, _, err := queryDocs[Challenge](t, "SELECT seq, doc FROM challenges WHERE entity_sid = ? AND status = 'pending' AND expires <= ? LIMIT ?", entitySid, now.Unix(), limit)
+		return items, err
+	}
 	items, _, err := queryDocs[Challenge](t, "SELECT seq, doc FROM challenges WHERE status = 'pending' AND expires <= ? ORDER BY expires LIMIT ?", now.Unix(), limit)
 	return items, err
 }
@@ -890,6 +952,39 @@ func mustAffect(res sql.Result) error {
 	}
 	if n == 0 {
 		return ErrNotFound
+	}
+	return nil
+}
+
+// scratchRoot is where the in-memory store keeps its file: /dev/shm is
+// memory on Linux; elsewhere the system's temporary directory.
+func scratchRoot() string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if f, err := os.CreateTemp("/dev/shm", "pushsim-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "/dev/shm"
+		}
+	}
+	return os.TempDir()
+}
+
+// createPrivate makes sure the database file exists with mode 0600 and
+// tightens an existing one that others could read.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("make the database private (chmod 600 %s): %w", path, err)
+		}
 	}
 	return nil
 }

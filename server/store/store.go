@@ -236,9 +236,10 @@ type Tx interface {
 	// from; otherwise it returns ErrConflict.
 	UpdateChallengeFrom(c Challenge, from string) error
 	ListChallenges(f ChallengeFilter, p Page) (Listed[Challenge], error)
-	// PendingChallengesExpiredBy lists pending challenges whose expiration
+	// PendingChallengesExpiredBy lists pending challenges, of one entity
+	// or with entitySid empty of all, whose expiration
 	// date is not after t.
-	PendingChallengesExpiredBy(t time.Time, limit int) ([]Challenge, error)
+	PendingChallengesExpiredBy(entitySid string, t time.Time, limit int) ([]Challenge, error)
 	// CountPendingChallenges counts a factor's pending challenges that
 	// expire after now.
 	CountPendingChallenges(factorSid string, now time.Time) (int, error)

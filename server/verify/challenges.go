@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 
@@ -238,7 +239,7 @@ func (e *Engine) ListChallenges(ctx context.Context, serviceSid, identity string
 			return l, err
 		}
 	}
-	if _, err := e.ExpireDue(ctx, 1000); err != nil {
+	if err := e.expireDueOf(ctx, serviceSid, identity); err != nil {
 		return l, err
 	}
 	return readInEntity(ctx, e, serviceSid, identity, func(tx store.Tx, en store.Entity) (store.Listed[store.Challenge], error) {
@@ -246,20 +247,44 @@ func (e *Engine) ListChallenges(ctx context.Context, serviceSid, identity string
 	})
 }
 
-// ExpireDue marks up to limit late pending challenges expired.
+// expireDueOf marks one entity's late pending challenges expired. Phones
+// list on every poll: it looks first, so the writer is taken only when one
+// of this user's challenges is due, and never for everyone's.
+func (e *Engine) expireDueOf(ctx context.Context, serviceSid, identity string) error {
+	due, err := readInEntity(ctx, e, serviceSid, identity, func(tx store.Tx, en store.Entity) ([]store.Challenge, error) {
+		return tx.PendingChallengesExpiredBy(en.Sid, e.Now(), 100)
+	})
+	if e, ok := AsError(err); ok && e.Status == http.StatusNotFound {
+		return nil // the list answers the missing entity itself
+	}
+	if err != nil || len(due) == 0 {
+		return err
+	}
+	return e.write(ctx, func(tx store.Tx, _ *Queued) error {
+		for _, c := range due {
+			c.Status, c.DateUpdated = StatusExpired, e.Now()
+			// Answered or expired meanwhile: nothing left to do for it.
+			if err := tx.UpdateChallengeFrom(c, StatusPending); err != nil && !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ExpireDue marks up to limit late pending challenges expired and returns
+// how many it marked: the sweeper calls it until it marks fewer.
 func (e *Engine) ExpireDue(ctx context.Context, limit int) (n int, err error) {
-	// Every list calls this, and phones list on every poll: look first,
-	// so the single writer is taken only when something is due.
 	var due []store.Challenge
 	err = e.read(ctx, func(tx store.Tx) (err error) {
-		due, err = tx.PendingChallengesExpiredBy(e.Now(), 1)
+		due, err = tx.PendingChallengesExpiredBy("", e.Now(), 1)
 		return err
 	})
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
 	err = e.write(ctx, func(tx store.Tx, _ *Queued) error {
-		due, err := tx.PendingChallengesExpiredBy(e.Now(), limit)
+		due, err := tx.PendingChallengesExpiredBy("", e.Now(), limit)
 		if err != nil {
 			return err
 		}

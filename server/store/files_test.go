@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// The database holds the access-token key: it is private to its owner even
+// in a directory others can read, and an old world-readable one is fixed.
+func TestDatabaseIsPrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permissions")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	path := filepath.Join(dir, "pushsim.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644) // whatever the umask did
+	s, err := OpenSQLite(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Write(context.Background(), func(tx Tx) error { return tx.PutSecret("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"pushsim.db", "pushsim.db-wal"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %v, want -rw-------", name, fi.Mode().Perm())
+		}
+	}
+}
+
+// The write-ahead log stays within its limit however much is written with
+// no background checkpoint at all: past the limit, the writer checkpoints.
+func TestWALStaysBounded(t *testing.T) {
+	const limit = 512 << 10
+	s, err := OpenSQLiteWith(context.Background(), t.TempDir(), Options{WALLimit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	blob := []byte(strings.Repeat("x", 16<<10))
+	largest := int64(0)
+	for i := 0; i < 200; i++ {
+		if err := s.Write(context.Background(), func(tx Tx) error { return tx.PutSecret(fmt.Sprint("blob", i), blob) }); err != nil {
+			t.Fatal(err)
+		}
+		largest = max(largest, s.WALSize())
+	}
+	// One write's pages may land before the writer checks the limit.
+	if largest > limit+128<<10 {
+		t.Fatalf("the log reached %d bytes, limit %d", largest, limit)
+	}
+	if largest < limit/2 {
+		t.Fatalf("the log never grew (%d bytes): the test did not test the limit", largest)
+	}
+}
+
+// The in-memory store leaves nothing behind.
+func TestMemoryStoreLeavesNothing(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.scratch
+	if _, err := os.Stat(filepath.Join(dir, "pushsim.db")); err != nil {
+		t.Fatalf("no scratch database: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("scratch directory left behind: %v", err)
+	}
+}
