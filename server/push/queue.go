@@ -1,11 +1,17 @@
 package push
 
-import "time"
+import (
+	"container/heap"
+	"time"
+)
 
 // queues holds every token's unacked messages. It is not safe for concurrent
 // use; the gateway guards it with its mutex.
 type queues struct {
-	byToken  map[string][]*entry
+	byToken map[string][]*entry
+	// byExpiry orders every queued message by its expiry, so that a sweep
+	// costs what it drops, not what is queued.
+	byExpiry expiryHeap
 	total    int
 	perToken int
 	max      int
@@ -15,6 +21,8 @@ type queues struct {
 }
 
 type entry struct {
+	token     string
+	heapIndex int
 	id        string
 	expiresAt time.Time
 	nowOnly   bool
@@ -66,9 +74,9 @@ func (q *queues) add(m Message, frame []byte, now time.Time) (added bool, drops 
 	if q.total >= q.max {
 		return false, append(drops, drop{m.ID, m.Token, DropOverloaded})
 	}
-	q.byToken[m.Token] = append(q.byToken[m.Token], &entry{
-		id: m.ID, expiresAt: m.ExpiresAt, nowOnly: m.NowOnly, frame: frame,
-	})
+	e := &entry{token: m.Token, id: m.ID, expiresAt: m.ExpiresAt, nowOnly: m.NowOnly, frame: frame}
+	q.byToken[m.Token] = append(q.byToken[m.Token], e)
+	heap.Push(&q.byExpiry, e)
 	q.total++
 	return true, drops
 }
@@ -117,11 +125,18 @@ func (q *queues) dropNowOnly(token string, unsentToo bool) []drop {
 	return drops
 }
 
-// sweep drops expired messages of every token.
+// sweep drops expired messages of every token, soonest first.
 func (q *queues) sweep(now time.Time, drops []drop) []drop {
 	q.lastSweep = now
-	for token := range q.byToken {
-		drops = q.pruneExpired(token, now, drops)
+	for len(q.byExpiry) > 0 && !now.Before(q.byExpiry[0].expiresAt) {
+		e := q.byExpiry[0]
+		for i, queued := range q.byToken[e.token] {
+			if queued == e {
+				q.removeAt(e.token, i)
+				break
+			}
+		}
+		drops = append(drops, drop{e.id, e.token, DropExpired})
 	}
 	return drops
 }
@@ -144,6 +159,7 @@ func (q *queues) pruneExpired(token string, now time.Time, drops []drop) []drop 
 // perToken), so the copy is cheap.
 func (q *queues) removeAt(token string, i int) {
 	list := q.byToken[token]
+	heap.Remove(&q.byExpiry, list[i].heapIndex)
 	copy(list[i:], list[i+1:])
 	list[len(list)-1] = nil
 	list = list[:len(list)-1]
@@ -156,3 +172,26 @@ func (q *queues) removeAt(token string, i int) {
 }
 
 func (q *queues) len() int { return q.total }
+
+// expiryHeap is a min-heap of entries by expiry (container/heap).
+type expiryHeap []*entry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].expiresAt.Before(h[j].expiresAt) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex, h[j].heapIndex = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	e := x.(*entry)
+	e.heapIndex = len(*h)
+	*h = append(*h, e)
+}
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.heapIndex = -1
+	return e
+}

@@ -1,6 +1,8 @@
 package push
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -166,6 +168,64 @@ func TestFrameEncoding(t *testing.T) {
 	} {
 		if got := formatExpiry(in); got != want {
 			t.Errorf("formatExpiry(%v) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// The expiry heap stays in step with the per-token lists through any mix
+// of adds, acks, takes and sweeps: a sweep drops exactly the expired
+// messages, and nothing else disappears.
+func TestSweepDropsExactlyTheExpired(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	q := newQueues(8, 1<<20)
+	base := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	now := base
+	live := map[string]time.Time{} // id -> expiry, the model
+	for i := 0; i < 5000; i++ {
+		switch op := rng.IntN(10); {
+		case op < 6:
+			id := fmt.Sprint("m", i)
+			token := fmt.Sprint("t", rng.IntN(20))
+			exp := now.Add(time.Duration(1+rng.IntN(120)) * time.Second)
+			added, drops := q.add(Message{ID: id, Token: token, ExpiresAt: exp}, nil, now)
+			for _, d := range drops {
+				delete(live, d.id)
+			}
+			if added {
+				live[id] = exp
+			}
+		case op < 8:
+			for id := range live {
+				token := ""
+				for tk, list := range q.byToken {
+					for _, e := range list {
+						if e.id == id {
+							token = tk
+						}
+					}
+				}
+				if !q.ack(token, id) {
+					t.Fatalf("step %d: %s is live but could not be acked", i, id)
+				}
+				delete(live, id)
+				break
+			}
+		default:
+			now = now.Add(time.Duration(rng.IntN(20)) * time.Second)
+			for _, d := range q.sweep(now, nil) {
+				if exp, ok := live[d.id]; !ok || now.Before(exp) {
+					t.Fatalf("step %d: swept %s, expiring %v at %v", i, d.id, exp, now)
+				}
+				delete(live, d.id)
+			}
+			for id, exp := range live {
+				if !now.Before(exp) {
+					t.Fatalf("step %d: %s expired at %v and was kept at %v", i, id, exp, now)
+				}
+			}
+		}
+		if q.len() != len(live) || len(q.byExpiry) != len(live) {
+			t.Fatalf("step %d: queued %d, heap %d, model %d", i, q.len(), len(q.byExpiry), len(live))
 		}
 	}
 }
