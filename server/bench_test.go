@@ -3,9 +3,13 @@ package server_test
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,4 +69,49 @@ func benchDataDir(b *testing.B) string {
 		return ""
 	}
 	return b.TempDir()
+}
+
+// BenchmarkCreatesConcurrent is the create path alone, from 16 clients at
+// once over loopback HTTP, on the configured store, so its CPU profile is
+// the create path's:
+//
+//	go test -run '^$' -bench CreatesConcurrent -benchtime 5s -cpuprofile cpu.prof ./server/ [-args -store=memory]
+func BenchmarkCreatesConcurrent(b *testing.B) {
+	h := newHarnessWith(b, server.Config{DataDir: benchDataDir(b), MaxPendingPerFactor: -1}, newClock())
+	h.run()
+	var svc struct{ Sid string }
+	h.account(http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"bench"}}, http.StatusCreated, &svc)
+	phones := make([]*phone, 64)
+	for i := range phones {
+		p := newPhone(h, svc.Sid, fmt.Sprintf("bench-phone-%06d", i))
+		if status, body := p.enroll(h.accessToken(svc.Sid, p.identity)); status != http.StatusCreated {
+			b.Fatalf("enroll %d: %d %s", i, status, body)
+		}
+		if status, body := p.verifyFactor(); status != http.StatusOK {
+			b.Fatalf("verify %d: %d %s", i, status, body)
+		}
+		phones[i] = p
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	b.SetParallelism((16 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := phones[int(next.Add(1))%len(phones)]
+			form := url.Values{"FactorSid": {p.factorSid}, "Details.Message": {"Sign in?"}}
+			req, _ := http.NewRequest(http.MethodPost, h.srv.URL+p.entityPath()+"/Challenges", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(h.sid, h.token)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				b.Fatalf("create: %d", resp.StatusCode)
+			}
+		}
+	})
 }

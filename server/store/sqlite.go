@@ -413,11 +413,11 @@ func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
 	if err := r.ctx.Err(); err != nil {
 		return writeResult{err: err}
 	}
-	if _, err := stx.tx.ExecContext(stx.ctx, "SAVEPOINT write"); err != nil {
+	if _, err := stx.exec("SAVEPOINT write"); err != nil {
 		return writeResult{err: err}
 	}
 	undo := func() {
-		if _, err := stx.tx.ExecContext(stx.ctx, "ROLLBACK TO write"); err != nil {
+		if _, err := stx.exec("ROLLBACK TO write"); err != nil {
 			res.err = errors.Join(res.err, err)
 		}
 	}
@@ -426,7 +426,7 @@ func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
 			res = writeResult{panicked: p}
 			undo()
 		}
-		if _, err := stx.tx.ExecContext(stx.ctx, "RELEASE write"); err != nil && res.err == nil {
+		if _, err := stx.exec("RELEASE write"); err != nil && res.err == nil {
 			res.err = err
 		}
 	}()
@@ -676,6 +676,15 @@ func (t sqlTx) ListEntities(serviceSid string, p Page) (Listed[Entity], error) {
 
 func (t sqlTx) GetFactor(sid string) (Factor, error) {
 	return getDoc[Factor](t, "SELECT doc FROM factors WHERE sid = ?", sid)
+}
+
+func (t sqlTx) FactorStatus(sid string) (string, error) {
+	var status string
+	err := t.queryRow("SELECT status FROM factors WHERE sid = ?", sid).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return status, err
 }
 
 func (t sqlTx) FactorByCredential(credentialSid string) (Factor, error) {

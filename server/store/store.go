@@ -222,6 +222,8 @@ type Tx interface {
 	ListEntities(serviceSid string, p Page) (Listed[Entity], error)
 
 	GetFactor(sid string) (Factor, error)
+	// FactorStatus is a factor's status alone, without decoding it.
+	FactorStatus(sid string) (string, error)
 	FactorByCredential(credentialSid string) (Factor, error)
 	PutFactor(Factor) error
 	DeleteFactor(sid string) error

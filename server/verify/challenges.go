@@ -101,20 +101,56 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 	if err != nil {
 		return c, err
 	}
+	// Everything that only reads is done outside the writer, which every
+	// create, answer and enrollment waits for; the write then checks the
+	// one thing that can have changed meanwhile (the factor, still there
+	// and verified) with an indexed look-up, and inserts.
+	var svc store.Service
+	var en store.Entity
+	var f store.Factor
+	err = e.read(ctx, func(tx store.Tx) (err error) {
+		if svc, err = serviceIn(tx, serviceSid); err != nil {
+			return err
+		}
+		if en, err = entityIn(tx, serviceSid, identity); err != nil {
+			return err
+		}
+		f, err = factorIn(tx, en, in.FactorSid)
+		return err
+	})
+	if err != nil {
+		return c, err
+	}
+	if f.Status != StatusVerified {
+		return c, ErrFactorUnverified
+	}
+	sid, err := e.sid(PrefixChallenge)
+	if err != nil {
+		return c, err
+	}
+	details := challengeDetails{Message: in.Message, Fields: fields}
+	if includeDate(svc) {
+		details.Date = now.Format(TimeFormat)
+	}
+	c = store.Challenge{
+		Sid: sid, ServiceSid: serviceSid, EntitySid: en.Sid, Identity: identity, FactorSid: f.Sid,
+		FactorType: f.FactorType, Status: StatusPending, RespondedReason: ReasonNone,
+		DateCreated: now, DateUpdated: now, ExpirationDate: expires,
+	}
+	if c.Details, err = json.Marshal(details); err != nil {
+		return c, err
+	}
+	if hidden != nil {
+		if c.HiddenDetails, err = json.Marshal(hidden); err != nil {
+			return c, err
+		}
+	}
 	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
-		svc, err := serviceIn(tx, serviceSid)
+		status, err := tx.FactorStatus(f.Sid)
 		if err != nil {
-			return err
+			return notFound(err, "/Factors/"+f.Sid)
 		}
-		en, err := entityIn(tx, serviceSid, identity)
-		if err != nil {
-			return err
-		}
-		f, err := factorIn(tx, en, in.FactorSid)
-		if err != nil {
-			return err
-		}
-		if f.Status != StatusVerified {
+		if status != StatusVerified {
 			return ErrFactorUnverified
 		}
 		if limit := e.cfg.MaxPendingPerFactor; limit > 0 {
@@ -126,31 +162,10 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 				return TooManyPending(limit)
 			}
 		}
-		sid, err := e.sid(PrefixChallenge)
-		if err != nil {
-			return err
-		}
-		details := challengeDetails{Message: in.Message, Fields: fields}
-		if includeDate(svc) {
-			details.Date = now.Format(TimeFormat)
-		}
-		c = store.Challenge{
-			Sid: sid, ServiceSid: serviceSid, EntitySid: en.Sid, Identity: identity, FactorSid: f.Sid,
-			FactorType: f.FactorType, Status: StatusPending, RespondedReason: ReasonNone,
-			DateCreated: now, DateUpdated: now, ExpirationDate: expires,
-		}
-		if c.Details, err = json.Marshal(details); err != nil {
-			return err
-		}
-		if hidden != nil {
-			if c.HiddenDetails, err = json.Marshal(hidden); err != nil {
-				return err
-			}
-		}
 		if err := tx.PutChallenge(c); err != nil {
 			return err
 		}
-		return e.queuePush(tx, q, f, c, c.Sid, expires)
+		return e.queuePush(tx, q, f, c, c.Sid, in.Message, expires)
 	})
 	return c, err
 }
@@ -526,7 +541,11 @@ func (e *Engine) CreateNotification(ctx context.Context, serviceSid, identity, c
 		if expires.After(c.ExpirationDate) {
 			expires = c.ExpirationDate
 		}
-		return e.queuePush(tx, q, f, c, n.Sid, expires)
+		var details challengeDetails
+		if err := json.Unmarshal(c.Details, &details); err != nil {
+			return err
+		}
+		return e.queuePush(tx, q, f, c, n.Sid, details.Message, expires)
 	})
 	return n, err
 }
@@ -539,13 +558,9 @@ const PushMessageType = "verify_push_challenge"
 // deliver-now-or-drop message (Ttl 0). The row is written as already handed
 // over: OnCommit delivers it straight away, and only a restart makes it due
 // again.
-func (e *Engine) queuePush(tx store.Tx, q *Queued, f store.Factor, c store.Challenge, messageID string, expires time.Time) error {
+func (e *Engine) queuePush(tx store.Tx, q *Queued, f store.Factor, c store.Challenge, messageID, message string, expires time.Time) error {
 	if f.NotificationPlatform == PlatformNone || f.NotificationToken == "" {
 		return nil
-	}
-	var details challengeDetails
-	if err := json.Unmarshal(c.Details, &details); err != nil {
-		return err
 	}
 	now := e.Now()
 	item := store.OutboxItem{
@@ -554,7 +569,7 @@ func (e *Engine) queuePush(tx store.Tx, q *Queued, f store.Factor, c store.Chall
 			"type":          {PushMessageType},
 			"challenge_sid": {c.Sid},
 			"factor_sid":    {f.Sid},
-			"message":       {details.Message},
+			"message":       {message},
 		},
 		ExpiresAt: &expires, Attempts: 1, NextAttempt: HandedOverUntil(now, expires), DateCreated: now, DateUpdated: now,
 	}
