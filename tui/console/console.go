@@ -34,6 +34,21 @@ type Console struct {
 	events     []backendclient.WebhookEvent
 	loaded     bool
 
+	// What the control API says of the server: the faults in force, how
+	// far its clock was moved, and the webhook deliveries its sink did
+	// not accept. controlSeq counts the changes the console made, so that
+	// a refresh begun before one does not show what was before it.
+	faults       backendclient.Faults
+	clockOffset  time.Duration
+	deliveries   []backendclient.Delivery
+	controlKnown bool
+	controlErr   error
+	controlSeq   int
+	// panel is the faults panel, when open; waiting a restart or reset
+	// the server accepted, until it answers again.
+	panel   *faultPanel
+	waiting *restartWait
+
 	resends   map[string]int  // pushes sent again, by challenge
 	withdrawn map[string]bool // challenges seen withdrawn by the backend
 
@@ -148,6 +163,14 @@ func (c *Console) Update(msg tea.Msg) tea.Cmd {
 			c.succeed("Expired "+msg.challengeSid, "the phone can no longer answer it")
 		}
 		return c.refresh()
+	case faultsChangedMsg:
+		return c.faultsChanged(msg)
+	case clockMovedMsg:
+		return c.clockMoved(msg)
+	case restartedMsg:
+		return c.restarted(msg)
+	case healthMsg:
+		return c.healthAnswered(msg)
 	case WithdrawnMsg:
 		c.succeed("Answered on one phone: the backend withdrew "+plural(len(msg.ChallengeSids), "challenge"), "expired with responded_reason not_needed")
 	}
@@ -162,6 +185,11 @@ func (c *Console) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if c.panel != nil {
+		if cmd, took := c.faultsKey(msg); took {
+			return cmd
+		}
+	}
 	if c.list.Navigate(msg, k.KeyMap, len(c.challenges)) {
 		if len(c.challenges) > 0 {
 			c.selected = c.challenges[c.list.Cursor].Sid
@@ -174,7 +202,7 @@ func (c *Console) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	// An action takes the whole pane back: its outcome shows there.
 	if key.Matches(msg, k.ConsoleActions()...) {
-		c.detailOpen = false
+		c.detailOpen, c.panel = false, nil
 	}
 	switch {
 	case key.Matches(msg, k.Open):
@@ -193,12 +221,19 @@ func (c *Console) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return c.startResend()
 	case key.Matches(msg, k.Expire):
 		return c.startExpire()
+	case key.Matches(msg, k.Faults):
+		c.openFaults()
 	}
 	return nil
 }
 
 func (c *Console) handleClick(zone string) tea.Cmd {
+	if c.panel != nil {
+		return c.faultsClick(zone)
+	}
 	switch zone {
+	case "console:faults":
+		c.openFaults()
 	case "console:signin":
 		return c.startSignIn(SignInPlain)
 	case "console:number":
@@ -268,6 +303,10 @@ func (c *Console) succeed(text, detail string) {
 func (c *Console) fail(text string, err error) {
 	c.result = outcome{failed: true, text: text, detail: err.Error()}
 }
+
+// serverNow is the time on the server's clock, which a tester may have
+// moved forward: the challenges' expiry dates are on it.
+func (c *Console) serverNow() time.Time { return c.com.Clock().Add(c.clockOffset) }
 
 // selectedChallenge is the challenge under the cursor.
 func (c *Console) selectedChallenge() (backendclient.Challenge, bool) {

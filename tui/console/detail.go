@@ -33,7 +33,7 @@ func (c *Console) openChallenge() (backendclient.Challenge, bool) {
 
 func (c *Console) detailView(ch backendclient.Challenge, w, h int) []string {
 	st, k := c.com.Styles, c.com.Keys
-	now := c.com.Clock()
+	now := c.serverNow()
 	row := func(label, value string) []string { return detailField(st, label, value, w) }
 	status := c.statusWord(ch)
 	lines := []string{style.Spread(st.Heading.Render("Challenge"), st.StatusStyle(ch.Status).Render(status), w)}

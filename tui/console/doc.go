@@ -11,6 +11,14 @@
 // the console only notices a withdrawal (WithdrawnMsg) so that its host can
 // tell the other phones to look. It knows nothing of the phones.
 //
+// It also switches the server's failures on and off through pushsim's
+// control API (the faults panel, key f): pushes dropped, delayed or
+// doubled for every phone or one, the webhook sink failing, the server's
+// clock moved on, the server restarted or reset. A tester walks the
+// failure paths by hand with it, so the console's sections and a
+// challenge's detail are headed by the faults in force, and each row of
+// the panel shows what the server answered, never what was only asked for.
+//
 // Background work runs as commands that report back as messages; the
 // backend's answers are exported messages, so a host's tests can play the
 // backend and draw the console without a server.

@@ -17,6 +17,19 @@ type RefreshedMsg struct {
 	Challenges []backendclient.Challenge
 	Events     []backendclient.WebhookEvent
 	Err        error
+
+	// What the control API says of the server, read beside the lists so
+	// that a change made elsewhere (curl, a CI job) shows: the faults in
+	// force and the server's clock, nil when not read, and the sink's
+	// deliveries when they were read (Deliveries non-nil). ControlErr
+	// is why they could not be; the lists stand without them.
+	Faults     *backendclient.Faults
+	Clock      *backendclient.ServerClock
+	Deliveries []backendclient.Delivery
+	ControlErr error
+	// controlSeq is the console's count of its own changes when the
+	// refresh began.
+	controlSeq int
 }
 
 // HashedMsg carries the identity the sample backend sends Verify for the

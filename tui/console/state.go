@@ -1,5 +1,7 @@
 package console
 
+import "strings"
+
 // State is what a host can read of the console between messages, and
 // what a host's tests wait on instead of reaching in.
 type State struct {
@@ -13,11 +15,19 @@ type State struct {
 	Code string
 	// Busy names the action in flight, if any.
 	Busy string
+	// Faults is the faults in force as the console's faults line words
+	// them ("push drop (all) · webhook 500, 1 refused · clock +10m"), ""
+	// when none is.
+	Faults string
+	// Restarting says a restart or reset was accepted and the server has
+	// not answered as its next generation yet.
+	Restarting bool
 }
 
 // State reports what the console knows now.
 func (c *Console) State() State {
-	s := State{Statuses: map[string]string{}, Busy: c.busy}
+	s := State{Statuses: map[string]string{}, Busy: c.busy, Restarting: c.waiting != nil,
+		Faults: strings.Join(c.faultWords(c.faults, c.clockOffset, len(c.deliveries)), " · ")}
 	if n := c.shownSignIn(); n != nil {
 		s.Code = n.code
 	}

@@ -22,11 +22,18 @@ func (c *Console) View() string {
 	ch, open := c.openChallenge()
 	switch {
 	case c.showHelp:
-		body = c.helpView(w)
-	case open:
-		body = c.detailView(ch, w, h)
+		body = c.helpView(w, h)
+	case c.panel != nil:
+		body = c.faultsView(w, h)
 	default:
-		body = c.bodyView(w, h)
+		// The faults in force head the console's sections and a
+		// challenge's detail: nobody forgets the server is broken.
+		body = c.faultsLine(w)
+		if open {
+			body = append(body, c.detailView(ch, w, max(h-len(body), 0))...)
+		} else {
+			body = append(body, c.bodyView(w, max(h-len(body), 0))...)
+		}
 	}
 	clean, zones := style.ScanZones(style.Panel(c.com.Styles, "App backend", body, c.width, c.height, c.focused))
 	// Zones are found in the framed text, so they are already relative to
@@ -140,14 +147,24 @@ func (c *Console) actionsView(w int) []string {
 	if paired := buttons(0, 2, 1, 3, 4); len(paired) < len(lines) {
 		lines = paired
 	}
-	return append([]string{st.Heading.Render("Actions")}, lines...)
+	faults := style.Mark("console:faults", st.Help.ShortKey.Render(k.Faults.Help().Key)+" "+st.Text.Render("Server faults"))
+	return append([]string{style.Spread(st.Heading.Render("Actions"), faults, w)}, lines...)
 }
 
 // resultView is the last action's outcome, or the one in flight.
 func (c *Console) resultView(w int) []string {
 	st := c.com.Styles
 	if c.busy != "" {
-		return []string{st.Spinner.Render(c.spinner.View()) + " " + st.Text.Render(c.busy), ""}
+		// Beside the spinner, wrapped under it.
+		var lines []string
+		for i, part := range style.Wrap(c.busy, max(w-2, 1)) {
+			lead := "  "
+			if i == 0 {
+				lead = st.Spinner.Render(c.spinner.View()) + " "
+			}
+			lines = append(lines, lead+st.Text.Render(part))
+		}
+		return append(lines, "")
 	}
 	r := c.result
 	if r.text == "" {
@@ -257,7 +274,7 @@ func (c *Console) challengesView(w, lines int) []string {
 // several.
 func (c *Console) challengeRow(ch backendclient.Challenge, selected bool, w int) string {
 	st := c.com.Styles
-	now := c.com.Clock()
+	now := c.serverNow()
 	status := c.statusWord(ch)
 	cursor, msgStyle := "  ", st.Text
 	if selected {
@@ -305,18 +322,32 @@ func (c *Console) ourEvents() []backendclient.WebhookEvent {
 	return out
 }
 
+// webhookRows are the webhook list's rows, newest first: the deliveries
+// the sink did not accept (a fault makes it refuse them), then the
+// webhooks it received about the user.
+func (c *Console) webhookRows(w int) [][]string {
+	var rows [][]string
+	for _, d := range c.deliveries {
+		rows = append(rows, c.deliveryRow(d, w))
+	}
+	for _, e := range c.ourEvents() {
+		rows = append(rows, c.webhookRow(e, w))
+	}
+	return rows
+}
+
 // webhooksHeight is how many lines the webhook list needs to show every
 // webhook, and to show the newest one.
 func (c *Console) webhooksHeight(w int) (all, newest int) {
-	events := c.ourEvents()
-	if len(events) == 0 {
+	rows := c.webhookRows(w)
+	if len(rows) == 0 {
 		return 2, 2
 	}
 	all = 1
-	for _, e := range events {
-		all += len(c.webhookRow(e, w))
+	for _, r := range rows {
+		all += len(r)
 	}
-	return all, 1 + len(c.webhookRow(events[0], w))
+	return all, 1 + len(rows[0])
 }
 
 // webhooksView lists the newest webhooks that fit, each with its subject
@@ -327,32 +358,44 @@ func (c *Console) webhooksView(w, lines int) []string {
 		return nil
 	}
 	st := c.com.Styles
-	events := c.ourEvents()
+	all := c.webhookRows(w)
 	var rows []string
 	shown := 0
-	for _, e := range events {
-		row := c.webhookRow(e, w)
+	for _, row := range all {
 		if 1+len(rows)+len(row) > lines {
 			break
 		}
 		rows, shown = append(rows, row...), shown+1
 	}
-	if len(events) == 0 {
+	if len(all) == 0 {
 		rows = []string{st.Empty.Render("None yet.")}
 	}
+	// The legend explains the first mark listed: a refusal, or a valid
+	// signature.
+	legends := [3]string{"✓ = valid X-Twilio-Signature", "✓ = valid signature", "✓ valid"}
+	if len(c.deliveries) > 0 {
+		legends = [3]string{"! = not accepted by the sink", "! = not accepted", "! refused"}
+	}
 	heading := []struct{ title, legend string }{
-		{"Webhooks", "✓ = valid X-Twilio-Signature"},
-		{"Webhooks", "✓ = valid signature"},
+		{"Webhooks", legends[0]},
+		{"Webhooks", legends[1]},
 	}
 	switch {
-	case shown == 0 && len(events) > 0: // no room for one: the legend would explain nothing
-		heading = []struct{ title, legend string }{{"Webhooks", fmt.Sprintf("%d received", len(events))}}
-	case shown < len(events):
+	case shown == 0 && len(all) > 0: // no room for one: the legend would explain nothing
+		heading = []struct{ title, legend string }{{"Webhooks", fmt.Sprintf("%d listed", len(all))}}
+		if n := len(c.deliveries); n > 0 {
+			heading = []struct{ title, legend string }{
+				{"Webhooks", fmt.Sprintf("%d not accepted, %d received", n, len(all)-n)},
+				{"Webhooks", fmt.Sprintf("%d not accepted", n)},
+				{"Webhooks", fmt.Sprintf("%d refused", n)},
+			}
+		}
+	case shown < len(all):
 		heading = []struct{ title, legend string }{
-			{fmt.Sprintf("Webhooks · newest %d of %d", shown, len(events)), "✓ = valid X-Twilio-Signature"},
-			{fmt.Sprintf("Webhooks · %d of %d", shown, len(events)), "✓ = valid signature"},
-			{fmt.Sprintf("Webhooks %d/%d", shown, len(events)), "✓ = valid signature"},
-			{fmt.Sprintf("Webhooks %d/%d", shown, len(events)), "✓ valid"},
+			{fmt.Sprintf("Webhooks · newest %d of %d", shown, len(all)), legends[0]},
+			{fmt.Sprintf("Webhooks · %d of %d", shown, len(all)), legends[1]},
+			{fmt.Sprintf("Webhooks %d/%d", shown, len(all)), legends[1]},
+			{fmt.Sprintf("Webhooks %d/%d", shown, len(all)), legends[2]},
 		}
 	}
 	head := heading[len(heading)-1]
@@ -364,6 +407,25 @@ func (c *Console) webhooksView(w, lines int) []string {
 	}
 	out := append([]string{style.Spread(st.Heading.Render(head.title), st.Muted.Render(head.legend), w)}, rows...)
 	return style.FitBlock(strings.Join(out, "\n"), w, lines)
+}
+
+// deliveryRow is a webhook the sink did not accept: its type, its last
+// attempt, and what the sink did, in the delivery log's words, on two
+// lines when they fit, so that it shows on a short pane.
+func (c *Console) deliveryRow(d backendclient.Delivery, w int) []string {
+	st := c.com.Styles
+	at := st.Muted.Render(d.Updated.UTC().Format("15:04:05"))
+	head := style.Spread(st.Error.Render("!")+" "+st.Text.Render(d.Type), at, w)
+	what := "no answer (" + d.LastError + ")"
+	if d.LastStatus != 0 {
+		what = "answered " + strconv.Itoa(d.LastStatus)
+	}
+	if d.State == backendclient.DeliveryFailed {
+		what += " · gave up after " + strconv.Itoa(d.Attempts)
+	} else {
+		what += " · try " + strconv.Itoa(d.Attempts) + ", retrying"
+	}
+	return append([]string{head}, style.WrapIndented("  "+what, w, 2, st.ErrorDetail)...)
 }
 
 // webhookRow is one webhook: whether its signature checks out, its type,
@@ -383,15 +445,26 @@ func (c *Console) webhookRow(e backendclient.WebhookEvent, w int) []string {
 }
 
 // helpView lists every key of the console and of the demo, laid out to
-// the pane's width.
-func (c *Console) helpView(w int) []string {
+// the pane's width: the keys of the list, or of the faults panel when it
+// is open, so that the help fits a short pane whole.
+func (c *Console) helpView(w, h int) []string {
 	st, k := c.com.Styles, c.com.Keys
+	here := style.HelpGroup{Title: "Challenges", Bindings: []key.Binding{k.PickRow("a challenge"), k.Open, k.Back}}
+	mouse := "Mouse: click an action, a challenge (again to open it) or a pane."
+	if c.panel != nil {
+		here = style.HelpGroup{Title: "Server faults", Bindings: []key.Binding{k.PickRow("a row"), k.Change, k.Apply, k.Back}}
+		mouse = "Mouse: click a row or its ‹ ›."
+	}
 	lines := style.FullHelp(st, []style.HelpGroup{
 		{Title: "Console keys", Bindings: k.ConsoleActions()},
-		{Title: "Challenges", Bindings: []key.Binding{k.PickRow("a challenge"), k.Open, k.Back}},
+		here,
 		{Title: "Everywhere", Bindings: []key.Binding{k.FocusNext, k.FocusPrev, k.Help, k.Quit}},
 	}, w)
-	lines = append(lines, "")
-	lines = append(lines, style.WrapIndented("Mouse: click an action, a challenge (again to open it) or a pane.", w, 0, st.Muted)...)
-	return append(lines, style.WrapIndented("Press "+k.Help.Help().Key+" or "+k.Back.Help().Key+" to close.", w, 0, st.Muted)...)
+	notes := style.WrapIndented(mouse, w, 0, st.Muted)
+	notes = append(notes, style.WrapIndented("Press "+k.Help.Help().Key+" or "+k.Back.Help().Key+" to close.", w, 0, st.Muted)...)
+	// The notes are set apart by a blank line when the pane has room.
+	if len(lines)+1+len(notes) <= h {
+		lines = append(lines, "")
+	}
+	return append(lines, notes...)
 }

@@ -60,3 +60,29 @@ func shownEvents(in []backendclient.WebhookEvent) []backendclient.WebhookEvent {
 	}
 	return out
 }
+
+func shownFaults(in backendclient.Faults) backendclient.Faults {
+	out := backendclient.Faults{Push: make([]backendclient.PushFault, len(in.Push))}
+	for i, r := range in.Push {
+		r.FactorSid, r.Mode = termtext.Line(r.FactorSid), termtext.Line(r.Mode)
+		out.Push[i] = r
+	}
+	if in.Webhook != nil {
+		w := *in.Webhook
+		w.Mode = termtext.Line(w.Mode)
+		out.Webhook = &w
+	}
+	return out
+}
+
+func shownDeliveries(in []backendclient.Delivery) []backendclient.Delivery {
+	if in == nil {
+		return nil
+	}
+	out := make([]backendclient.Delivery, len(in))
+	for i, d := range in {
+		d.UUID, d.Type, d.URL, d.State, d.LastError = termtext.Line(d.UUID), termtext.Line(d.Type), termtext.Line(d.URL), termtext.Line(d.State), termtext.Line(d.LastError)
+		out[i] = d
+	}
+	return out
+}

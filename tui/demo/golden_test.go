@@ -153,3 +153,33 @@ func TestTourGolden(t *testing.T) {
 	})
 	golden.RequireEqual(t, tuitest.ASCII(d.render()))
 }
+
+// TestDemoFaultsGolden is the console with faults on, at the two sizes:
+// its sections headed by the faults in force, and the faults panel with
+// the cursor on a choice not yet applied. Refresh with go test ./tui/demo
+// -run TestDemoFaultsGolden -update.
+func TestDemoFaultsGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, view := range []string{"line", "panel"} {
+			t.Run(fmt.Sprintf("%s_%dx%d", view, size[0], size[1]), func(t *testing.T) {
+				d, clock := offlineDemo(t, Options{})
+				d.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				state := fixtureConsole(clock.Now())
+				state.Faults = &backendclient.Faults{
+					Push:    []backendclient.PushFault{{Mode: backendclient.PushDelay, Delay: 30 * time.Second}},
+					Webhook: &backendclient.WebhookFault{Mode: backendclient.WebhookStatus, Status: 500},
+				}
+				state.Clock = &backendclient.ServerClock{Now: clock.Now().Add(time.Minute), Offset: time.Minute}
+				d.Update(console.HashedMsg{Hashed: tuitest.Identity})
+				d.Update(state)
+				d.phones[0].Preload([]device.Factor{tuitest.Factor()})
+				if view == "panel" {
+					d.Update(tuitest.Press("f"))
+					d.Update(tuitest.Press("down"))
+					d.Update(tuitest.Press("right"))
+				}
+				golden.RequireEqual(t, tuitest.ASCII(d.render()))
+			})
+		}
+	}
+}

@@ -136,6 +136,11 @@ type DemoKeyMap struct {
 	PushBomb    key.Binding
 	Resend      key.Binding
 	Expire      key.Binding
+	// Faults opens the server's faults: pushes lost, late or doubled, the
+	// webhook sink failing, the server's clock, restart and reset. Apply
+	// switches the fault under the cursor to the choice shown.
+	Faults key.Binding
+	Apply  key.Binding
 
 	NextStep key.Binding
 	PrevStep key.Binding
@@ -157,6 +162,8 @@ func NewDemoKeyMap(k *KeyMap) *DemoKeyMap {
 		PushBomb:    key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "push bombing")),
 		Resend:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "resend push")),
 		Expire:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "expire now")),
+		Faults:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "server faults")),
+		Apply:       key.NewBinding(key.WithKeys("enter", "space"), key.WithHelp("enter", "apply")),
 
 		NextStep: key.NewBinding(key.WithKeys("enter", "right"), key.WithHelp("enter", "next step")),
 		PrevStep: key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "previous step")),
@@ -165,7 +172,7 @@ func NewDemoKeyMap(k *KeyMap) *DemoKeyMap {
 
 // ConsoleActions are the console's actions in the order it lists them.
 func (k *DemoKeyMap) ConsoleActions() []key.Binding {
-	return []key.Binding{k.SignIn, k.NumberMatch, k.PushBomb, k.Resend, k.Expire}
+	return []key.Binding{k.SignIn, k.NumberMatch, k.PushBomb, k.Resend, k.Expire, k.Faults}
 }
 
 // Panes are the keys that work in every pane of the demo.
