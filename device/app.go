@@ -2,8 +2,10 @@ package device
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -42,22 +44,31 @@ type LaunchOptions struct {
 	// factors use platform none and the phone polls.
 	PushURL string
 	// AutoAnswer, when "approved" or "denied", answers every challenge
-	// that reaches the phone (for scripts and CI).
+	// that reaches the phone (for scripts and CI). Approving skips
+	// number-matching challenges, which take the number shown at sign-in:
+	// each is reported as an error event (ErrNumberMatchNotAutomatic) and
+	// left pending for the user. Denying denies them too.
 	AutoAnswer string
 	// Dialer connects the push socket; default pushclient's.
 	Dialer *websocket.Dialer
 }
 
 // Launch does what the sample app does when it is opened and keeps doing it
-// until ctx ends: settle the push token (so a factor is created on the right
-// platform), enroll if the phone has no factor, then run the poller and the
-// push socket, and come to the foreground. It returns early only when the
-// phone cannot start (the enrollment failed); everything later is reported
-// as events.
+// until ctx ends: finish any enrolment a crash or a failure left unverified
+// (verify the factor again, or forget it if the server no longer has it),
+// settle the push token (so a factor is created on the right platform),
+// enroll if the phone has no factor, then run the poller and the push
+// socket, and come to the foreground. It returns early only when the phone
+// cannot start: the enrolment failed, or the phone was to enroll an
+// identity and has no verified factor after trying. Everything later is
+// reported as events.
 func (d *Device) Launch(ctx context.Context, o LaunchOptions) error {
 	if o.AutoAnswer != "" && o.AutoAnswer != verifyclient.ChallengeApproved && o.AutoAnswer != verifyclient.ChallengeDenied {
 		return fmt.Errorf("device: cannot auto-answer %q", o.AutoAnswer)
 	}
+	// First, so that a factor the server has forgotten is not registered
+	// for pushes in vain.
+	unfinished := d.finishEnrollments(ctx)
 	var reg pushRegistration
 	var err error
 	if o.PushURL != "" {
@@ -72,6 +83,14 @@ func (d *Device) Launch(ctx context.Context, o LaunchOptions) error {
 	factors, err := d.GetAllFactors()
 	if err != nil {
 		return err
+	}
+	if unfinished != nil {
+		// A phone left with only a factor it could not verify has nothing
+		// to run, just like one whose enrolment failed.
+		if o.Identity != "" && !slices.ContainsFunc(factors, isVerified) {
+			return fmt.Errorf("enroll %s: %w", o.Identity, unfinished)
+		}
+		d.emitError("enroll", "", "", unfinished)
 	}
 	if len(factors) == 0 && o.Identity != "" {
 		if _, err := d.CreateFactor(ctx, EnrollParams{Identity: o.Identity, FriendlyName: o.FriendlyName}); err != nil {
@@ -99,11 +118,25 @@ func (d *Device) Launch(ctx context.Context, o LaunchOptions) error {
 	return nil
 }
 
+func isVerified(f Factor) bool { return f.Status == verifyclient.FactorVerified }
+
+// ErrNumberMatchNotAutomatic is why an automatic approval left a
+// number-matching challenge pending.
+var ErrNumberMatchNotAutomatic = errors.New("number matching: approving takes the number shown on the sign-in page, which automatic answers are never given; " +
+	"type it on the phone's keypad, or deny the challenge")
+
 func (d *Device) autoAnswer(ctx context.Context, events <-chan Event, status string) {
 	for e := range events {
 		// A challenge announced again (resent) was answered when it was
 		// first announced.
 		if e.Kind != EventChallenge || d.settled(e.ChallengeSid) {
+			continue
+		}
+		// Approving without the number would make the user's glance at
+		// the sign-in page, the point of number matching, unnecessary.
+		// Denying needs no number and signs nobody in.
+		if status == verifyclient.ChallengeApproved && e.Challenge != nil && NeedsNumberMatch(e.Challenge) {
+			d.emitError("auto-"+status, e.FactorSid, e.ChallengeSid, ErrNumberMatchNotAutomatic)
 			continue
 		}
 		if _, err := d.UpdateChallenge(ctx, e.FactorSid, e.ChallengeSid, status); err != nil && ctx.Err() == nil {

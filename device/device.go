@@ -76,8 +76,8 @@ type Config struct {
 	// Ticker makes the poll ticker; default one at PollInterval that
 	// follows SetPollInterval. Tests pass a channel they drive.
 	Ticker func(time.Duration) (ticks <-chan time.Time, stop func())
-	// Observer sees every HTTP exchange as it ends; Exchanges keeps the
-	// latest ones anyway.
+	// Observer sees every HTTP exchange as it ends, as Exchanges keeps
+	// it: with number-matching codes masked in JSON bodies.
 	Observer func(verifyclient.Exchange)
 }
 
@@ -187,8 +187,11 @@ func New(cfg Config) (*Device, error) {
 	return d, nil
 }
 
-// observe records an HTTP exchange the phone made.
+// observe records an HTTP exchange the phone made, with any
+// number-matching code masked: the log is something the phone shows.
 func (d *Device) observe(e verifyclient.Exchange) {
+	e.RequestBody = maskNumberMatch(e.RequestBody)
+	e.ResponseBody = maskNumberMatch(e.ResponseBody)
 	d.exchanges.Record(e)
 	if d.cfg.Observer != nil {
 		d.cfg.Observer(e)

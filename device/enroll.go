@@ -143,7 +143,8 @@ type EnrollParams struct {
 // token for the identity, generate a key under a fresh alias, create the
 // factor with the current push token (none if there is none), store it, and
 // verify it at once. If verification fails the factor stays on the phone,
-// unverified, and the error is returned with it.
+// unverified, and the error is returned with it; the next Launch finishes
+// the enrolment.
 func (d *Device) CreateFactor(ctx context.Context, p EnrollParams) (Factor, error) {
 	if p.Identity == "" {
 		return Factor{}, verifyclient.Wrap(verifyclient.CodeInput, errors.New("missing identity"))
@@ -226,6 +227,60 @@ func (d *Device) VerifyFactor(ctx context.Context, factorSid string) (Factor, er
 		d.emit(Event{Kind: EventEnrolled, FactorSid: after.Sid, Identity: after.Identity})
 	}
 	return after, nil
+}
+
+// finishEnrollments verifies again, with a fresh proof of its key, every
+// local factor that is not verified: one whose verification failed, or
+// whose app was killed between creating it and verifying it. A factor that
+// becomes verified is announced as enrolled, as at the end of CreateFactor.
+// A factor the server no longer has (it deletes unverified factors after a
+// while) is forgotten locally and announced as deleted, so that the app can
+// enroll anew. Any other failure leaves the factor as it is, for the next
+// attempt, and is returned; failures of several factors are joined.
+func (d *Device) finishEnrollments(ctx context.Context) error {
+	factors, err := d.GetAllFactors()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range factors {
+		if f.Status == verifyclient.FactorVerified {
+			continue
+		}
+		_, err := d.VerifyFactor(ctx, f.Sid)
+		switch {
+		case err == nil:
+		case serverHasNoSuchFactor(err):
+			if err := d.forgetLocalFactor(f); err != nil {
+				errs = append(errs, fmt.Errorf("factor %s: %w", f.Sid, err))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("factor %s: %w", f.Sid, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// serverHasNoSuchFactor reports an answer meaning the factor is gone from
+// the server: not found, or its credential refused even after the clock
+// correction the client retries with (Verify authenticates a device before
+// it looks the factor up, so a deleted factor's JWTs are refused).
+func serverHasNoSuchFactor(err error) bool {
+	var httpErr *verifyclient.HTTPError
+	if !errors.As(err, &httpErr) {
+		return false
+	}
+	return httpErr.StatusCode == http.StatusNotFound || httpErr.StatusCode == http.StatusUnauthorized
+}
+
+// forgetLocalFactor removes a factor and its key from the phone only.
+func (d *Device) forgetLocalFactor(f Factor) error {
+	if err := d.store.DeleteFactor(f.Sid); err != nil {
+		return storageError(err)
+	}
+	d.forgetFactor(f.Sid)
+	d.emit(Event{Kind: EventFactorDeleted, FactorSid: f.Sid, Identity: f.Identity})
+	return nil
 }
 
 // UpdateFactor registers a new push token for one factor (empty = platform

@@ -40,6 +40,12 @@ sends Verify the SHA-256 of the user's name, never the name itself.
 A challenge pushed again (resent) prints another "challenge" line, with
 "resent":true.
 
+--auto approve never approves a number-matching challenge: approving one
+takes the number shown on the sign-in page, which nothing gives the phone.
+It prints an "error" line with "op":"auto-approved" for it and leaves it
+pending, to be typed on the drawn phone's keypad or denied. --auto deny
+denies it like any other.
+
 Flags:
 `
 
@@ -58,7 +64,7 @@ func runDevice(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	enrollmentCode := fs.String("enrollment-code", "", "one-time `CODE` from the host for enrolling a second phone of the identity on a server reachable from the network (sent to the access-token URL as enrollmentCode)")
 	noPush := fs.Bool("no-push", false, "register without a push token; challenges arrive by polling only")
 	pollInterval := fs.Duration("poll-interval", device.DefaultPollInterval, "time between polls for pending challenges")
-	auto := fs.String("auto", "ignore", "answer every challenge: approve, deny or ignore")
+	auto := fs.String("auto", "ignore", "answer every challenge: approve (all but number-matching ones), deny or ignore")
 	headless := fs.Bool("headless", false, "print events as JSON lines instead of drawing the phone")
 	themeName := fs.String("theme", style.ThemeDefault, "colours of the drawn phone: "+strings.Join(style.ThemeNames(), " or "))
 	if err := parseFlags(fs, args); err != nil {

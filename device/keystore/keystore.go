@@ -62,7 +62,8 @@ const (
 	// or not something this package writes.
 	ProblemCorrupt Problem = "corrupt"
 	// ProblemPermissions: the file or directory is accessible to other users,
-	// or is not a regular file or directory.
+	// is owned by another user (on Unix), or is not a regular file or
+	// directory.
 	ProblemPermissions Problem = "unsafe permissions"
 	// ProblemIO: the operating system refused to read or write it.
 	ProblemIO Problem = "i/o"
@@ -134,7 +135,8 @@ type Store struct {
 }
 
 // Open returns the store in dir, creating dir (0700) and its subdirectories
-// if needed. An existing directory that other users can access is refused.
+// if needed. An existing directory that other users can access, or that
+// another user owns, is refused.
 // aliasRand is the randomness for key aliases; nil means crypto/rand.
 func Open(dir string, aliasRand io.Reader) (*Store, error) {
 	if dir == "" {
@@ -341,10 +343,18 @@ func (s *Store) Factor(sid string) (Factor, error) {
 // Factors returns every local factor, newest first (as the sample app lists
 // them), ties broken by SID so the order is stable.
 func (s *Store) Factors() ([]Factor, error) {
-	entries, err := os.ReadDir(s.factorsDir())
+	dir, err := openDir(s.factorsDir(), "cannot list factors")
+	if err != nil {
+		return nil, err
+	}
+	entries, err := dir.ReadDir(-1)
+	dir.Close()
 	if err != nil {
 		return nil, ioError(s.factorsDir(), "cannot list factors", err)
 	}
+	// In name order, so that of several bad records the same one is
+	// always the one reported.
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	var out []Factor
 	for _, e := range entries {
 		if !isFactorFileName(e.Name()) {
@@ -533,7 +543,7 @@ func ioError(path, detail string, err error) error {
 }
 
 // ensureDir creates dir with mode 0700, or checks that an existing one is a
-// directory no other user can enter.
+// directory of the current user's that no other user can enter.
 func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ioError(dir, "cannot create directory", err)
@@ -545,6 +555,9 @@ func ensureDir(dir string) error {
 	if !info.IsDir() {
 		return &FileError{Path: dir, Problem: ProblemPermissions, Detail: "is not a directory"}
 	}
+	if err := checkOwner(dir, info, "chown -R it to yourself, or give the phone another home"); err != nil {
+		return err
+	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
 		return &FileError{Path: dir, Problem: ProblemPermissions,
 			Detail: fmt.Sprintf("has mode %04o; other users can reach the keys (chmod 700 it)", perm)}
@@ -552,10 +565,68 @@ func ensureDir(dir string) error {
 	return nil
 }
 
-// readPrivate reads a regular file that only its owner can access. A missing
-// file yields an error wrapping fs.ErrNotExist.
+// checkOwner refuses what another user owns: its owner can read the keys
+// through it or replace what the phone trusts, whatever its mode says.
+func checkOwner(path string, info fs.FileInfo, fix string) error {
+	owner, known := fileOwner(info)
+	if !known {
+		return nil
+	}
+	if me := currentUID(); owner != me {
+		return &FileError{Path: path, Problem: ProblemPermissions,
+			Detail: fmt.Sprintf("is owned by user %d, not by you (user %d): its owner could read or replace the phone's keys (%s)", owner, me, fix)}
+	}
+	return nil
+}
+
+// checkPrivateFile refuses anything but a regular file of the current
+// user's that only they can access.
+func checkPrivateFile(path string, info fs.FileInfo) error {
+	if !info.Mode().IsRegular() {
+		return &FileError{Path: path, Problem: ProblemPermissions,
+			Detail: fmt.Sprintf("is %s, not a regular file; the keystore never writes one (remove it)", fileKind(info.Mode()))}
+	}
+	if err := checkOwner(path, info, "chown it to yourself, or remove it"); err != nil {
+		return err
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return &FileError{Path: path, Problem: ProblemPermissions,
+			Detail: fmt.Sprintf("has mode %04o; it must be readable by its owner only (chmod 600 it)", perm)}
+	}
+	return nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	default:
+		return "a special file"
+	}
+}
+
+// readPrivate reads a regular file that only its owner, the current user,
+// can access. A missing file yields an error wrapping fs.ErrNotExist.
 func readPrivate(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// Looked at before opening, since opening a device can do things of
+	// its own; and again once open, as the path may be swapped between.
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, ioError(path, "cannot inspect", err)
+	}
+	if err := checkPrivateFile(path, info); err != nil {
+		return nil, err
+	}
+	f, err := openWithoutWaiting(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -563,16 +634,12 @@ func readPrivate(path string) ([]byte, error) {
 		return nil, ioError(path, "cannot open", err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
+	info, err = f.Stat()
 	if err != nil {
 		return nil, ioError(path, "cannot inspect", err)
 	}
-	if !info.Mode().IsRegular() {
-		return nil, &FileError{Path: path, Problem: ProblemPermissions, Detail: "is not a regular file"}
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, &FileError{Path: path, Problem: ProblemPermissions,
-			Detail: fmt.Sprintf("has mode %04o; it must be readable by its owner only (chmod 600 it)", perm)}
+	if err := checkPrivateFile(path, info); err != nil {
+		return nil, err
 	}
 	if info.Size() > maxFileSize {
 		return nil, corrupt(path, fmt.Sprintf("is %d bytes, far larger than anything the keystore writes", info.Size()), nil)
@@ -582,6 +649,26 @@ func readPrivate(path string) ([]byte, error) {
 		return nil, ioError(path, "cannot read", err)
 	}
 	return data, nil
+}
+
+// openDir opens a directory of the store without waiting on whatever may
+// have replaced it; failing tells what it was opened for.
+func openDir(dir, purpose string) (*os.File, error) {
+	d, err := openWithoutWaiting(dir)
+	if err != nil {
+		return nil, ioError(dir, purpose, err)
+	}
+	info, err := d.Stat()
+	if err != nil {
+		d.Close()
+		return nil, ioError(dir, purpose, err)
+	}
+	if !info.IsDir() {
+		d.Close()
+		return nil, &FileError{Path: dir, Problem: ProblemPermissions,
+			Detail: fmt.Sprintf("is %s, not a directory (remove it)", fileKind(info.Mode()))}
+	}
+	return d, nil
 }
 
 // writeAtomic replaces path with data so that a crash leaves either the old
@@ -628,9 +715,9 @@ func removeFile(path string) error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := openDir(dir, "cannot open directory to sync it")
 	if err != nil {
-		return ioError(dir, "cannot open directory to sync it", err)
+		return err
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
