@@ -258,6 +258,11 @@ func (s tokenSealer) open(token string) (accessTokenClaims, error) {
 	if len(token) > maxAccessToken || strings.Count(token, ".") != 4 {
 		return c, errors.New("malformed access token")
 	}
+	// alg dir has no encrypted key: the second segment is empty in every
+	// token this server seals, and go-jose would ignore whatever it held.
+	if _, rest, _ := strings.Cut(token, "."); !strings.HasPrefix(rest, ".") {
+		return c, errors.New("access token has an encrypted key; alg dir has none")
+	}
 	obj, err := jose.ParseEncryptedCompact(token, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
 		return c, err
