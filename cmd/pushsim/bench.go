@@ -55,6 +55,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", 8*time.Second, "length of each throughput phase")
 	rate := fs.Int("rate", 500, "creates per second while the trip to the phone is timed")
 	idle := fs.Int("idle-conns", 10000, "idle push connections to weigh (in-process server only; 0 skips)")
+	sustain := fs.Int("sustain", 0, "instead of the timed phases, create `N` challenges and compare the create rate of the first and last tenth, with the write-ahead log's largest size")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for go tool pprof; in-process server only shows the server)")
 	holdIdle := fs.Int("hold-idle", 0, "")
@@ -95,7 +96,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res, err := bench.Run(ctx, bench.Config{
 		URL: strings.TrimRight(*url, "/"), AccountSid: *accountSid, AuthToken: *authToken, Memory: *memory,
 		Phones: *phones, Clients: *clients, Duration: *duration, Rate: *rate, IdleConns: *idle,
-		Holder: holderProcess, Progress: stderr,
+		Holder: holderProcess, Progress: stderr, Sustain: *sustain,
 	})
 	if err != nil {
 		return err
@@ -111,6 +112,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func printBench(w io.Writer, r *bench.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "pushsim bench, %s\n%s; %s\n%d phones, %d clients, %s per phase\n\n", r.Date, r.Machine, r.Target, r.Phones, r.Clients, r.Duration)
+	if r.SustainCreates > 0 {
+		fmt.Fprintf(tw, "%d creates\tfirst tenth %.0f/s\tlast tenth %.0f/s\t(%+.0f%%)\n", r.SustainCreates, r.SustainFirstPerS, r.SustainLastPerS, 100*(r.SustainLastPerS/r.SustainFirstPerS-1))
+		if r.SustainWALLimit > 0 {
+			fmt.Fprintf(tw, "write-ahead log\tat most %.1f MB\tlimit %.0f MB\n", float64(r.SustainWALMaxBytes)/(1<<20), float64(r.SustainWALLimit)/(1<<20))
+		}
+		if r.RSSEndBytes > 0 {
+			fmt.Fprintf(tw, "resident memory\t%.0f MB → %.0f MB\n", float64(r.RSSStartBytes)/(1<<20), float64(r.RSSEndBytes)/(1<<20))
+		}
+		return tw.Flush()
+	}
 	fmt.Fprintf(tw, "creates\t%.0f/s\tp50 %.2f ms\tp99 %.2f ms\t(%d created, %d refused)\n", r.CreatesPerS, r.CreateP50Ms, r.CreateP99Ms, r.Creates, r.CreateRefused)
 	fmt.Fprintf(tw, "approvals\t%.0f/s\tp50 %.2f ms\tp99 %.2f ms\t(%d approved, %d failed)\n", r.ApprovalsPerS, r.ApprovalP50Ms, r.ApprovalP99Ms, r.Approvals, r.ApprovalFailed)
 	for _, step := range []string{"get", "answer", "get_after"} {

@@ -55,6 +55,11 @@ type Config struct {
 	// ends, so that both ends need not fit in this process's file limit.
 	// Nil holds them in this process.
 	Holder func(ctx context.Context, url string, n int) (stop func(), err error)
+	// Sustain, when positive, replaces the timed creates phase with one
+	// that runs until this many challenges exist, and compares the rate
+	// of its first and last tenth: a store that slows down as it fills
+	// shows here. The write-ahead log's largest size is recorded too.
+	Sustain int
 	// Progress receives one line per phase; nil discards it.
 	Progress io.Writer
 }
@@ -93,6 +98,15 @@ type Result struct {
 
 	IdleConns        int     `json:"idle_conns"`
 	BytesPerIdleConn float64 `json:"bytes_per_idle_conn"`
+
+	// Set by a sustained run (Config.Sustain).
+	SustainCreates     int     `json:"sustain_creates,omitempty"`
+	SustainFirstPerS   float64 `json:"sustain_first_tenth_per_s,omitempty"`
+	SustainLastPerS    float64 `json:"sustain_last_tenth_per_s,omitempty"`
+	SustainWALMaxBytes int64   `json:"sustain_wal_max_bytes,omitempty"`
+	SustainWALLimit    int64   `json:"sustain_wal_limit_bytes,omitempty"`
+	RSSStartBytes      int64   `json:"rss_start_bytes,omitempty"`
+	RSSEndBytes        int64   `json:"rss_end_bytes,omitempty"`
 }
 
 // Latency is one step's percentiles.
@@ -162,6 +176,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	fmt.Fprintf(cfg.Progress, "enrolling %d phones through the real flow…\n", cfg.Phones)
 	if err := lab.enroll(ctx, cfg.Phones, cfg.Clients); err != nil {
 		return nil, err
+	}
+	if cfg.Sustain > 0 {
+		fmt.Fprintf(cfg.Progress, "creating %d challenges from %d clients…\n", cfg.Sustain, cfg.Clients)
+		if err := lab.sustain(ctx, cfg, srv, res); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(cfg.Progress, "  first tenth %.0f/s, last tenth %.0f/s; WAL at most %d bytes\n", res.SustainFirstPerS, res.SustainLastPerS, res.SustainWALMaxBytes)
+		return res, nil
 	}
 	fmt.Fprintf(cfg.Progress, "creating challenges from %d clients for %s…\n", cfg.Clients, cfg.Duration)
 	if err := lab.creates(ctx, cfg, res); err != nil {

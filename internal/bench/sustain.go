@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/store"
+)
+
+// sustain creates cfg.Sustain challenges from cfg.Clients clients and
+// compares the create rate of the first and the last tenth, watching the
+// write-ahead log and the process's resident memory on the way.
+func (l *lab) sustain(ctx context.Context, cfg Config, srv *server.Server, res *Result) error {
+	if len(l.phones) == 0 {
+		return errNoPhones
+	}
+	tenth := max(cfg.Sustain/10, 1)
+	var next, done atomic.Int64
+	var mu sync.Mutex
+	marks := map[int64]time.Time{} // creates done -> when
+	walSize := func() int64 { return 0 }
+	if srv != nil {
+		if st, ok := srv.Store().(*store.SQLite); ok {
+			walSize = st.WALSize
+			res.SustainWALLimit = store.DefaultWALLimit
+		}
+	}
+	res.RSSStartBytes = rss()
+	watch, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			res.SustainWALMaxBytes = max(res.SustainWALMaxBytes, walSize())
+			select {
+			case <-watch.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	start := time.Now()
+	err := parallel(ctx, cfg.Clients, cfg.Clients, func(int) error {
+		for {
+			i := next.Add(1)
+			if i > int64(cfg.Sustain) {
+				return nil
+			}
+			p := l.phones[int(i)%len(l.phones)]
+			if _, err := l.createChallenge(ctx, p, "Sign in to the load test?"); err != nil {
+				return err
+			}
+			n := done.Add(1)
+			if n == int64(tenth) || n == int64(cfg.Sustain-tenth) || n == int64(cfg.Sustain) {
+				mu.Lock()
+				marks[n] = time.Now()
+				mu.Unlock()
+			}
+			if n%10000 == 0 {
+				l.progress(cfg, n)
+			}
+		}
+	})
+	stopWatch()
+	<-watched
+	if err != nil {
+		return err
+	}
+	res.SustainCreates = cfg.Sustain
+	res.SustainFirstPerS = float64(tenth) / marks[int64(tenth)].Sub(start).Seconds()
+	res.SustainLastPerS = float64(tenth) / marks[int64(cfg.Sustain)].Sub(marks[int64(cfg.Sustain-tenth)]).Seconds()
+	res.RSSEndBytes = rss()
+	return nil
+}
+
+func (l *lab) progress(cfg Config, n int64) {
+	if cfg.Progress != nil {
+		cfg.Progress.Write([]byte("  " + strconv.FormatInt(n, 10) + " created\n"))
+	}
+}
+
+// rss is the process's resident set size from /proc (Linux); 0 elsewhere.
+func rss() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
