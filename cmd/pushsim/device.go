@@ -33,7 +33,7 @@ alice:
   {"event":"enrolled","factor_sid":"YF...",
    "identity":"%s",...}
   {"event":"challenge","via":"push|poll","challenge_sid":"YC...","message":"...",...}
-  {"event":"approved"|"denied"|"expired"|"push_connected"|"push_disconnected"|"error",...}
+  {"event":"approved"|"denied"|"expired"|"push_connected"|"push_disconnected"|"push_duplicate"|"error",...}
 
 The identity printed is the one Verify knows: pushsim's sample backend
 sends Verify the SHA-256 of the user's name, never the name itself.

@@ -267,15 +267,17 @@ func (c *Client) deliver(f frame) {
 		}
 		expires = t
 	}
+	// Expiry first: a message never shown is not remembered, so its
+	// redelivery is not reported as a duplicate of something shown.
+	if !expires.IsZero() && c.cfg.Now().After(expires) {
+		c.cfg.Logger.Debug("pushclient: expired on arrival", "id", f.ID, "expires_at", f.ExpiresAt)
+		return
+	}
 	if !c.recent.add(f.ID) {
 		c.cfg.Logger.Debug("pushclient: duplicate", "id", f.ID)
 		if c.cfg.OnDuplicate != nil {
 			c.cfg.OnDuplicate(Message{ID: f.ID, Data: f.Data, ExpiresAt: expires})
 		}
-		return
-	}
-	if !expires.IsZero() && c.cfg.Now().After(expires) {
-		c.cfg.Logger.Debug("pushclient: expired on arrival", "id", f.ID, "expires_at", f.ExpiresAt)
 		return
 	}
 	c.cfg.OnMessage(Message{ID: f.ID, Data: f.Data, ExpiresAt: expires})

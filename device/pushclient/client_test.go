@@ -426,3 +426,24 @@ func TestAckFrameBytes(t *testing.T) {
 		t.Fatalf("ack frame %s", b)
 	}
 }
+
+// A message that arrived expired was never shown, so its redelivery is not
+// reported as a duplicate; a shown message delivered again is.
+func TestDuplicateMeansShownBefore(t *testing.T) {
+	var dups []string
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c, err := New(Config{URL: "ws://unused", Secret: strings.Repeat("s", 32), Now: func() time.Time { return now },
+		OnMessage:   func(Message) {},
+		OnDuplicate: func(m Message) { dups = append(dups, m.ID) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := frame{ID: "stale", ExpiresAt: now.Add(-time.Second).Format(time.RFC3339)}
+	fresh := frame{ID: "fresh", ExpiresAt: now.Add(time.Minute).Format(time.RFC3339)}
+	for _, f := range []frame{stale, stale, fresh, fresh} {
+		c.deliver(f)
+	}
+	if strings.Join(dups, ",") != "fresh" {
+		t.Fatalf("duplicates reported: %v, want only fresh", dups)
+	}
+}

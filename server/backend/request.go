@@ -67,10 +67,10 @@ func readParams(w http.ResponseWriter, r *http.Request) (params, error) {
 		for k, v := range m {
 			var s string
 			switch {
+			case bytes.Equal(bytes.TrimSpace(v), []byte("null")):
+				delete(p, k) // before the string case, which would take null as ""
 			case json.Unmarshal(v, &s) == nil:
 				p[k] = s
-			case bytes.Equal(bytes.TrimSpace(v), []byte("null")):
-				delete(p, k)
 			default:
 				var compact bytes.Buffer
 				if err := json.Compact(&compact, v); err != nil {

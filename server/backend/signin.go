@@ -79,6 +79,9 @@ func (req challengeRequest) hiddenWith(extra map[string]string) (string, error) 
 	if strings.TrimSpace(req.hidden) != "" && json.Unmarshal([]byte(req.hidden), &hidden) != nil {
 		return "", errors.New("hiddenDetails must be a JSON object of strings")
 	}
+	if hidden == nil {
+		hidden = map[string]string{} // hiddenDetails=null: none of the caller's
+	}
 	for k, v := range extra {
 		hidden[k] = v
 	}
