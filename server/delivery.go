@@ -86,6 +86,9 @@ func (p *pushOutbox) finish(id, state string) {
 // flushEvery is how often outcomes are written and due rows handed over.
 const flushEvery = 250 * time.Millisecond
 
+// flushSlice is how many push outcomes one write records.
+const flushSlice = 200
+
 // run hands due rows to the gateway until ctx ends.
 func (p *pushOutbox) run(ctx context.Context) {
 	if err := p.store.Write(ctx, func(tx store.Tx) error { return tx.RearmOutbox(store.OutboxPush) }); err != nil && ctx.Err() == nil {
@@ -136,18 +139,28 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 	finished := p.finished
 	p.finished = map[string]string{}
 	p.mu.Unlock()
+	byState := map[string][]string{}
+	for id, state := range finished {
+		byState[state] = append(byState[state], id)
+	}
+	// A burst of acks (phones coming back after an outage) is written in
+	// slices, each a write of its own, so creates queued behind it wait for
+	// one slice, not for the whole burst.
+	for state, ids := range byState {
+		for len(ids) > 0 {
+			n := min(len(ids), flushSlice)
+			err := p.store.Write(ctx, func(tx store.Tx) error {
+				return tx.FinishOutbox(store.OutboxPush, ids[:n], state, p.now().UTC())
+			})
+			if err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
+	}
 	var handOver []store.OutboxItem
 	err := p.store.Write(ctx, func(tx store.Tx) error {
 		now := p.now().UTC()
-		byState := map[string][]string{}
-		for id, state := range finished {
-			byState[state] = append(byState[state], id)
-		}
-		for state, ids := range byState {
-			if err := tx.FinishOutbox(store.OutboxPush, ids, state, now); err != nil {
-				return err
-			}
-		}
 		due, err := tx.DueOutbox(store.DueQuery{Kind: store.OutboxPush, Now: now, Limit: 500})
 		if err != nil {
 			return err

@@ -272,6 +272,7 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 	}
 	var mu sync.Mutex
 	var trips []time.Duration
+	var arrived atomic.Int64 // every push, timed or not
 	connected := make(chan struct{}, len(l.phones))
 	pushCtx, stop := context.WithCancel(ctx)
 	l.stopPushes = stop
@@ -281,6 +282,7 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 			URL: push, Secret: p.secret,
 			OnConnect: func() { once.Do(func() { connected <- struct{}{} }) },
 			OnMessage: func(m pushclient.Message) {
+				arrived.Add(1)
 				t := p.timed.Load()
 				if t == nil || m.Data["message"] != t.message || !p.timed.CompareAndSwap(t, nil) {
 					return // queued for the phone before the timing began
@@ -307,6 +309,20 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 			return fmt.Errorf("bench: phones' push sockets did not all connect within 30s")
 		}
 	}
+	// The pushes queued for the phones while they were away (the creates
+	// phase) arrive now; timing behind that backlog would measure the
+	// backlog. Wait until a second passes without a push (and the acks are written).
+	for last, quiet := arrived.Load(), time.Now(); time.Since(quiet) < time.Second; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if n := arrived.Load(); n != last {
+			last, quiet = n, time.Now()
+		}
+	}
+
 	interval := time.Second / time.Duration(cfg.Rate)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()

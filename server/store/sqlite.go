@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +36,10 @@ type SQLite struct {
 	scratch  string
 	wal      string // the write-ahead log's path
 	walLimit int64
+	// checkpointing is set while a background checkpoint runs; Close
+	// waits for it through background.
+	checkpointing atomic.Bool
+	background    sync.WaitGroup
 
 	writes  chan *writeRequest // the writer's queue, first come first served
 	stop    chan struct{}      // closed by Close: the writer answers what is queued and exits
@@ -217,10 +222,23 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 // behind.
 func (s *SQLite) boundWAL(ctx context.Context) {
 	fi, err := os.Stat(s.wal)
-	if err != nil || fi.Size() <= s.walLimit {
+	if err != nil {
 		return
 	}
-	s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	switch size := fi.Size(); {
+	case size > s.walLimit:
+		s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	case size > s.walLimit/4 && s.checkpointing.CompareAndSwap(false, true):
+		// Well before the limit, copy back in the background, so that
+		// the log restarts from its beginning and the stop above stays
+		// rare.
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			defer s.checkpointing.Store(false)
+			s.Checkpoint(ctx)
+		}()
+	}
 }
 
 // WALSize is the write-ahead log's size on disk now.
@@ -241,6 +259,7 @@ func (s *SQLite) Close() error {
 	}
 	s.closing.Unlock()
 	<-s.stopped
+	s.background.Wait()
 	for _, c := range s.stmts {
 		c.close()
 	}
