@@ -56,6 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rate := fs.Int("rate", 500, "creates per second while the trip to the phone is timed")
 	idle := fs.Int("idle-conns", 10000, "idle push connections to weigh (in-process server only; 0 skips)")
 	sustain := fs.Int("sustain", 0, "instead of the timed phases, create `N` challenges and compare the create rate of the first and last tenth, with the write-ahead log's largest size")
+	peer := fs.Bool("peer", false, "measure creates alone against a Verify mock at --url (made-up SIDs, no enrollment), for the peer ratio in docs/BENCHMARKS.md")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for go tool pprof; in-process server only shows the server)")
 	holdIdle := fs.Int("hold-idle", 0, "")
@@ -96,7 +97,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res, err := bench.Run(ctx, bench.Config{
 		URL: strings.TrimRight(*url, "/"), AccountSid: *accountSid, AuthToken: *authToken, Memory: *memory,
 		Phones: *phones, Clients: *clients, Duration: *duration, Rate: *rate, IdleConns: *idle,
-		Holder: holderProcess, Progress: stderr, Sustain: *sustain,
+		Holder: holderProcess, Progress: stderr, Sustain: *sustain, PeerCreates: *peer,
 	})
 	if err != nil {
 		return err
@@ -112,6 +113,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func printBench(w io.Writer, r *bench.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "pushsim bench, %s\n%s; %s\n%d phones, %d clients, %s per phase\n\n", r.Date, r.Machine, r.Target, r.Phones, r.Clients, r.Duration)
+	if r.Approvals == 0 && r.SustainCreates == 0 {
+		fmt.Fprintf(tw, "creates\t%.0f/s\tp50 %.2f ms\tp99 %.2f ms\t(%d created, %d refused)\n", r.CreatesPerS, r.CreateP50Ms, r.CreateP99Ms, r.Creates, r.CreateRefused)
+		return tw.Flush()
+	}
 	if r.SustainCreates > 0 {
 		fmt.Fprintf(tw, "%d creates\tfirst tenth %.0f/s\tlast tenth %.0f/s\t(%+.0f%%)\n", r.SustainCreates, r.SustainFirstPerS, r.SustainLastPerS, 100*(r.SustainLastPerS/r.SustainFirstPerS-1))
 		if r.SustainWALLimit > 0 {

@@ -55,6 +55,10 @@ type Config struct {
 	// ends, so that both ends need not fit in this process's file limit.
 	// Nil holds them in this process.
 	Holder func(ctx context.Context, url string, n int) (stop func(), err error)
+	// PeerCreates measures creates alone against a Verify mock at URL, with
+	// made-up SIDs and no enrollment: the peer comparison of
+	// docs/BENCHMARKS.md, where the mock answers any well-formed request.
+	PeerCreates bool
 	// Sustain, when positive, replaces the timed creates phase with one
 	// that runs until this many challenges exist, and compares the rate
 	// of its first and last tenth: a store that slows down as it fills
@@ -160,6 +164,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	} else {
 		res.Target = target
+	}
+	if cfg.PeerCreates {
+		if cfg.URL == "" {
+			return nil, fmt.Errorf("bench: the peer measurement needs the mock's URL")
+		}
+		lab := newPeerLab(target, cfg)
+		defer lab.close()
+		fmt.Fprintf(cfg.Progress, "creating challenges at the mock from %d clients for %s…\n", cfg.Clients, cfg.Duration)
+		if err := lab.creates(ctx, cfg, res); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	lab, err := newLab(ctx, target, cfg)
 	if err != nil {

@@ -50,16 +50,28 @@ type timedPush struct {
 }
 
 func newLab(ctx context.Context, base string, cfg Config) (*lab, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 4 * cfg.Clients
-	l := &lab{base: strings.TrimRight(base, "/"), accountSid: cfg.AccountSid, authToken: cfg.AuthToken,
-		http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
+	l := newPeerLab(base, cfg)
+	l.phones = nil
 	var svc struct{ Sid string }
 	if err := l.account(ctx, http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"pushsim bench"}}, &svc); err != nil {
 		return nil, fmt.Errorf("create the bench's service: %w", err)
 	}
 	l.service = svc.Sid
 	return l, nil
+}
+
+// newPeerLab is a lab whose phones are made up: well-formed SIDs that only
+// a mock answers for.
+func newPeerLab(base string, cfg Config) *lab {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 4 * cfg.Clients
+	l := &lab{base: strings.TrimRight(base, "/"), accountSid: cfg.AccountSid, authToken: cfg.AuthToken,
+		http: &http.Client{Transport: transport, Timeout: 30 * time.Second}, service: "VA" + strings.Repeat("0", 32)}
+	for i := 0; i < cfg.Phones; i++ {
+		l.phones = append(l.phones, &benchPhone{cred: verifyclient.Credentials{
+			Identity: fmt.Sprintf("bench-%06d", i), FactorSid: fmt.Sprintf("YF%032x", i), ServiceSid: l.service}})
+	}
+	return l
 }
 
 // account calls the Verify API as the account.
