@@ -32,17 +32,9 @@ func BenchmarkCreateToPhone(b *testing.B) {
 	h.run()
 	var svc struct{ Sid string }
 	h.account(http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"bench"}}, http.StatusCreated, &svc)
-	phones := make([]*phone, *benchPhones)
+	phones := enrolledPhones(b, h, svc.Sid, *benchPhones)
 	receivers := make([]*receiver, len(phones))
-	for i := range phones {
-		p := newPhone(h, svc.Sid, fmt.Sprintf("bench-phone-%06d", i))
-		if status, body := p.enroll(h.accessToken(svc.Sid, p.identity)); status != http.StatusCreated {
-			b.Fatalf("enroll %d: %d %s", i, status, body)
-		}
-		if status, body := p.verifyFactor(); status != http.StatusOK {
-			b.Fatalf("verify %d: %d %s", i, status, body)
-		}
-		phones[i] = p
+	for i, p := range phones {
 		receivers[i], _ = h.connectPush(b, p.pushSecret())
 	}
 	latencies := make([]time.Duration, 0, b.N)
@@ -81,17 +73,7 @@ func BenchmarkCreatesConcurrent(b *testing.B) {
 	h.run()
 	var svc struct{ Sid string }
 	h.account(http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"bench"}}, http.StatusCreated, &svc)
-	phones := make([]*phone, 64)
-	for i := range phones {
-		p := newPhone(h, svc.Sid, fmt.Sprintf("bench-phone-%06d", i))
-		if status, body := p.enroll(h.accessToken(svc.Sid, p.identity)); status != http.StatusCreated {
-			b.Fatalf("enroll %d: %d %s", i, status, body)
-		}
-		if status, body := p.verifyFactor(); status != http.StatusOK {
-			b.Fatalf("verify %d: %d %s", i, status, body)
-		}
-		phones[i] = p
-	}
+	phones := enrolledPhones(b, h, svc.Sid, 64)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var next atomic.Int64
 	b.SetParallelism((16 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
@@ -114,4 +96,20 @@ func BenchmarkCreatesConcurrent(b *testing.B) {
 			}
 		}
 	})
+}
+
+// enrolledPhones enrolls and verifies n phones in the service.
+func enrolledPhones(b *testing.B, h *harness, serviceSid string, n int) []*phone {
+	phones := make([]*phone, n)
+	for i := range phones {
+		p := newPhone(h, serviceSid, fmt.Sprintf("bench-phone-%06d", i))
+		if status, body := p.enroll(h.accessToken(serviceSid, p.identity)); status != http.StatusCreated {
+			b.Fatalf("enroll %d: %d %s", i, status, body)
+		}
+		if status, body := p.verifyFactor(); status != http.StatusOK {
+			b.Fatalf("verify %d: %d %s", i, status, body)
+		}
+		phones[i] = p
+	}
+	return phones
 }

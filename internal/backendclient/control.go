@@ -186,12 +186,9 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 	return out, err
 }
 
-// Restarting is the answer to a restart or a reset: the server is going
-// down and will answer again as Generation.
-type Restarting struct {
-	Status     string `json:"status"`
-	Generation int    `json:"generation"`
-}
+// Restarting is the answer to a restart or a reset, in health's shape:
+// Status "restarting", and the Generation that will answer next.
+type Restarting = Health
 
 // Restart asks the server to close every connection, reopen its store
 // and serve again on the same address; faults and the clock survive.

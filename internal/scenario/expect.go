@@ -42,13 +42,9 @@ func (e *expectInbox) run(ctx context.Context, r *run) error {
 
 func (e *expectEvent) run(ctx context.Context, r *run) error {
 	p := r.phones[e.phone]
-	sid := ""
-	if e.ch != nil {
-		c, err := r.resolve(*e.ch)
-		if err != nil {
-			return err
-		}
-		sid = c.sid
+	sid, err := r.optionalSid(e.ch)
+	if err != nil {
+		return err
 	}
 	return r.await(ctx, e.within, func(context.Context) (bool, string, error) {
 		events := p.eventsCopy()
@@ -224,13 +220,9 @@ func (h hook) String() string {
 }
 
 func (e *expectWebhook) run(ctx context.Context, r *run) error {
-	sid := ""
-	if e.ch != nil {
-		c, err := r.resolve(*e.ch)
-		if err != nil {
-			return err
-		}
-		sid = c.sid
+	sid, err := r.optionalSid(e.ch)
+	if err != nil {
+		return err
 	}
 	return r.await(ctx, e.within, func(ctx context.Context) (bool, string, error) {
 		hooks, err := r.hooks(ctx)

@@ -376,6 +376,18 @@ func (r *run) challengeBySid(sid string) *challenge {
 }
 
 // resolve finds the challenge a step names.
+// optionalSid is the SID of the challenge ref names, or "" without one.
+func (r *run) optionalSid(ref *chRef) (string, error) {
+	if ref == nil {
+		return "", nil
+	}
+	c, err := r.resolve(*ref)
+	if err != nil {
+		return "", err
+	}
+	return c.sid, nil
+}
+
 func (r *run) resolve(ref chRef) (*challenge, error) {
 	r.mu.Lock()
 	list, ok := r.named[ref.name]

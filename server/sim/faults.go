@@ -127,11 +127,7 @@ func mountFaults(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("POST /_pushsim/reset", restart(true))
 
 	mux.HandleFunc("GET /_pushsim/pushes", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
-		var items []store.OutboxItem
-		err := cfg.Store.Read(r.Context(), func(tx store.Tx) (err error) {
-			items, err = tx.RecentOutbox(store.OutboxPush, limitParam(r, 100, 1000))
-			return err
-		})
+		items, err := cfg.recentOutbox(r, store.OutboxPush)
 		if err != nil {
 			http.Error(w, "could not read the push log", http.StatusInternalServerError)
 			return

@@ -9,7 +9,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pushsim/pushsim/server/faults"
@@ -83,15 +82,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	// The delivery log shows what webhooks carried (hidden details
 	// included), so it is the account's to read.
 	mux.HandleFunc("GET /_pushsim/webhooks", cfg.accountOnly(func(w http.ResponseWriter, r *http.Request) {
-		limit := 100
-		if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && n <= 1000 {
-			limit = n
-		}
-		var items []store.OutboxItem
-		err := cfg.Store.Read(r.Context(), func(tx store.Tx) (err error) {
-			items, err = tx.RecentOutbox(store.OutboxWebhook, limit)
-			return err
-		})
+		items, err := cfg.recentOutbox(r, store.OutboxWebhook)
 		if err != nil {
 			http.Error(w, "could not read the delivery log", http.StatusInternalServerError)
 			return
@@ -106,6 +97,16 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		}
 		writeJSON(w, map[string]any{"deliveries": log})
 	}))
+}
+
+// recentOutbox reads the newest outbox rows of kind, as many as the
+// request's limit asks (default 100, at most 1000).
+func (cfg Config) recentOutbox(r *http.Request, kind string) (items []store.OutboxItem, err error) {
+	err = cfg.Store.Read(r.Context(), func(tx store.Tx) (err error) {
+		items, err = tx.RecentOutbox(kind, limitParam(r, 100, 1000))
+		return err
+	})
+	return items, err
 }
 
 // accountOnly lets through requests that carry the account SID and auth
