@@ -168,7 +168,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // open opens the store and builds everything that serves from it. The
-// first generation also settles the credentials.
+// first generation settles the credentials; later ones find them settled
+// and only write them down again (a memory store starts empty).
 func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 	cfg := s.cfg
 	st, err := store.OpenSQLiteWith(ctx, cfg.DataDir, store.Options{WALLimit: cfg.WALLimit})
