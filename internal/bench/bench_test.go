@@ -1,0 +1,61 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A small run measures every phase against an in-process server and
+// reports each figure the JSON contract names, with nothing refused, failed
+// or lost along the way.
+func TestSmallRunMeasuresEveryPhase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and enrolls phones")
+	}
+	var progress strings.Builder
+	res, err := Run(context.Background(), Config{
+		Phones: 8, Clients: 4, Duration: 300 * time.Millisecond, Rate: 100, IdleConns: 50, CryptoTime: 100 * time.Millisecond, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if res.Creates == 0 || res.CreatesPerS <= 0 || res.CreateP99Ms < res.CreateP50Ms || res.CreateRefused != 0 {
+		t.Errorf("creates: %+v", res)
+	}
+	if res.Approvals == 0 || res.ApprovalFailed != 0 || len(res.ApprovalSteps) != 3 {
+		t.Errorf("approvals: %d approved, %d failed, steps %v", res.Approvals, res.ApprovalFailed, res.ApprovalSteps)
+	}
+	if res.CryptoBoundPerS <= 0 || res.ApprovalsFractionOfBound <= 0 {
+		t.Errorf("crypto bound %v, fraction %v", res.CryptoBoundPerS, res.ApprovalsFractionOfBound)
+	}
+	if res.CreateToPhoneP50Ms <= 0 || res.CreateToPhoneLost != 0 {
+		t.Errorf("create to phone: p50 %v ms, %d lost", res.CreateToPhoneP50Ms, res.CreateToPhoneLost)
+	}
+	if res.IdleConns != 50 || res.BytesPerIdleConn <= 0 {
+		t.Errorf("idle connections: %d weighed, %v bytes each", res.IdleConns, res.BytesPerIdleConn)
+	}
+	b, _ := json.Marshal(res)
+	for _, field := range []string{"creates_per_s", "create_p99_ms", "approvals_per_s", "crypto_bound_per_s",
+		"approvals_fraction_of_bound", "create_to_phone_p99_ms", "bytes_per_idle_conn"} {
+		if !strings.Contains(string(b), `"`+field+`":`) {
+			t.Errorf("the JSON has no %s: %s", field, b)
+		}
+	}
+}
+
+// A sustained run compares the first and last tenth and watches the WAL.
+func TestSustainedRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and enrolls phones")
+	}
+	res, err := Run(context.Background(), Config{Phones: 4, Clients: 4, Sustain: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SustainCreates != 400 || res.SustainFirstPerS <= 0 || res.SustainLastPerS <= 0 || res.SustainWALLimit <= 0 || res.SustainWALMaxBytes <= 0 {
+		t.Fatalf("sustained: %+v", res)
+	}
+}
