@@ -35,6 +35,10 @@ type pushOutbox struct {
 	// doubles are pushes a fault delivers twice: once acked, again.
 	doubles map[string]push.Message
 	again   []push.Message
+
+	// shared is the store when other servers share it; nil on SQLite.
+	// See sharedPushes.
+	shared sharedPushes
 }
 
 type delayedPush struct {
@@ -43,8 +47,12 @@ type delayedPush struct {
 }
 
 func newPushOutbox(st store.Store, now func() time.Time, log *slog.Logger, f *faults.Set) *pushOutbox {
-	return &pushOutbox{store: st, now: now, log: log, faults: f, wakeUp: make(chan struct{}, 1),
+	p := &pushOutbox{store: st, now: now, log: log, faults: f, wakeUp: make(chan struct{}, 1),
 		finished: map[string]string{}, doubles: map[string]push.Message{}}
+	if sh, ok := st.(store.Shared); ok {
+		p.shared = sharedPushes{store: sh, offers: map[string]bool{}, handed: map[string]time.Time{}}
+	}
+	return p
 }
 
 // wake makes the loop look at the delayed pushes now, after the server's
@@ -71,7 +79,11 @@ func (p *pushOutbox) onAck(id, _ string) {
 
 func (p *pushOutbox) onDrop(id, _ string, reason push.DropReason) {
 	if reason == push.DropOverloaded {
-		// Keep the row pending; a restart or rearm offers it again.
+		// Keep the row pending; a restart or rearm offers it again, or,
+		// on a shared store, the next sweep.
+		p.mu.Lock()
+		delete(p.shared.handed, id)
+		p.mu.Unlock()
 		return
 	}
 	p.finish(id, store.OutboxDropped)
@@ -91,14 +103,23 @@ const flushSlice = 200
 
 // run hands due rows to the gateway until ctx ends.
 func (p *pushOutbox) run(ctx context.Context) {
-	if err := p.store.Write(ctx, func(tx store.Tx) error { return tx.RearmOutbox(store.OutboxPush) }); err != nil && ctx.Err() == nil {
-		p.log.Error("rearm push outbox", "err", err)
+	if p.shared.store == nil {
+		if err := p.store.Write(ctx, func(tx store.Tx) error { return tx.RearmOutbox(store.OutboxPush) }); err != nil && ctx.Err() == nil {
+			p.log.Error("rearm push outbox", "err", err)
+		}
+	} else {
+		listening := make(chan struct{})
+		go func() { defer close(listening); p.listen(ctx) }()
+		defer func() { <-listening }()
 	}
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	for {
 		if err := p.flush(ctx); err != nil && ctx.Err() == nil {
 			p.log.Error("push outbox", "err", err)
+		}
+		if err := p.offer(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("offer pending pushes", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -155,6 +176,7 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			p.forgetHanded(ids[:n])
 			ids = ids[n:]
 		}
 	}
@@ -184,8 +206,21 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if p.shared.store != nil {
+		handOver = p.localUnhanded(handOver)
+	}
 	p.handOver(handOver)
 	return nil
+}
+
+// committed hands over a committed transaction's pushes. On a shared
+// store only the phones connected here are this server's to serve; the
+// others hear of theirs from the store's announcement.
+func (p *pushOutbox) committed(items []store.OutboxItem) {
+	if p.shared.store != nil {
+		items = p.localUnhanded(items)
+	}
+	p.handOver(items)
 }
 
 // handOver gives pushes whose rows are marked as handed over to the
@@ -260,16 +295,46 @@ type webhookQueue struct {
 	outsidePrefix bool
 }
 
-func (q webhookQueue) Due(ctx context.Context, now time.Time, limit int) (out []webhook.Delivery, err error) {
-	err = q.store.Read(ctx, func(tx store.Tx) error {
-		items, err := tx.DueOutbox(store.DueQuery{Kind: store.OutboxWebhook, Now: now, Limit: limit,
-			TargetPrefix: q.selfPrefix, OutsidePrefix: q.outsidePrefix})
+func (q webhookQueue) Claim(ctx context.Context, now, until time.Time, limit int) (out []webhook.Delivery, err error) {
+	query := store.DueQuery{Kind: store.OutboxWebhook, Now: now.UTC(), Limit: 1, TargetPrefix: q.selfPrefix, OutsidePrefix: q.outsidePrefix}
+	// Dispatchers look every second and after every commit with a webhook:
+	// a look that finds nothing due must not take the writer.
+	var due []store.OutboxItem
+	if err := q.store.Read(ctx, func(tx store.Tx) (err error) { due, err = tx.DueOutbox(query); return err }); err != nil || len(due) == 0 {
+		return nil, err
+	}
+	err = q.store.Write(ctx, func(tx store.Tx) error {
+		out = out[:0]
+		items, err := tx.ClaimOutbox(store.DueQuery{Kind: store.OutboxWebhook, Now: now.UTC(), Limit: limit,
+			TargetPrefix: q.selfPrefix, OutsidePrefix: q.outsidePrefix}, until.UTC())
 		for _, o := range items {
 			out = append(out, webhook.Delivery{ID: o.ID, EventUUID: o.Ref, URL: o.Target, Params: o.Params, Attempts: o.Attempts})
 		}
 		return err
 	})
 	return out, err
+}
+
+func (q webhookQueue) Unclaim(ctx context.Context, ids []int64) error {
+	return q.store.Write(ctx, func(tx store.Tx) error {
+		for _, id := range ids {
+			o, err := tx.GetOutbox(id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // reset meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			if o.State != store.OutboxPending {
+				continue
+			}
+			o.NextAttempt = time.UnixMilli(0)
+			if err := tx.UpdateOutbox(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (q webhookQueue) Record(ctx context.Context, id int64, a webhook.Attempt, done, final bool, next time.Time) error {

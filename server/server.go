@@ -40,6 +40,10 @@ const (
 type Config struct {
 	// DataDir holds the database; empty keeps everything in memory.
 	DataDir string
+	// Database, when set, is a PostgreSQL database (a postgres:// URL)
+	// that this server shares with any number of others, instead of
+	// SQLite in DataDir, which must then be empty. See docs/deploy.md.
+	Database string
 	// WALLimit bounds the database's write-ahead log, in bytes (default
 	// store.DefaultWALLimit).
 	WALLimit int64
@@ -142,6 +146,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 3 * time.Second
 	}
+	if cfg.Database != "" && cfg.DataDir != "" {
+		return nil, errors.New("server: Config.DataDir is SQLite's and Config.Database PostgreSQL's: set one")
+	}
 	if cfg.Push.Now != nil {
 		return nil, errors.New("server: Config.Push.Now is the server's clock: set Config.Now instead")
 	}
@@ -172,7 +179,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // and only write them down again (a memory store starts empty).
 func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 	cfg := s.cfg
-	st, err := store.OpenSQLiteWith(ctx, cfg.DataDir, store.Options{WALLimit: cfg.WALLimit})
+	st, err := s.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -193,9 +200,9 @@ func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 
 	g.pushes = newPushOutbox(st, now, cfg.Logger, s.faults)
 	pushCfg := cfg.Push
-	// The outbox must hear every ack and drop; a caller's callbacks hear
-	// them too, after it.
-	onAck, onDrop := pushCfg.OnAck, pushCfg.OnDrop
+	// The outbox must hear every ack, drop and connection; a caller's
+	// callbacks hear them too, after it.
+	onAck, onDrop, onConnect := pushCfg.OnAck, pushCfg.OnDrop, pushCfg.OnConnect
 	pushCfg.OnAck = func(id, token string) {
 		g.pushes.onAck(id, token)
 		if onAck != nil {
@@ -206,6 +213,12 @@ func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 		g.pushes.onDrop(id, token, reason)
 		if onDrop != nil {
 			onDrop(id, token, reason)
+		}
+	}
+	pushCfg.OnConnect = func(token string) {
+		g.pushes.onConnect(token)
+		if onConnect != nil {
+			onConnect(token)
 		}
 	}
 	pushCfg.Now = now
@@ -227,7 +240,7 @@ func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 			Queue:     q.queue,
 			Client:    webhook.NewClient(webhook.ClientConfig{Policy: q.policy, Resolver: cfg.WebhookResolver, Now: now, Timeout: cfg.WebhookTimeout}),
 			AuthToken: func() string { return cfg.AuthToken },
-			Now:       now, Logger: cfg.Logger,
+			Now:       now, Logger: cfg.Logger, Lease: webhookLease(cfg.WebhookTimeout),
 		})
 		if err != nil {
 			st.Close()
@@ -261,6 +274,28 @@ func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 		Faults: s.faults, Clock: s.clock, Generation: s.Generation, Restart: s.requestRestart})
 	g.handler = logRequests(cfg.Logger, requests, now, mux)
 	return g, nil
+}
+
+// openStore opens the generation's store: SQLite in DataDir (or memory),
+// or the PostgreSQL database shared with other servers.
+func (s *Server) openStore(ctx context.Context) (store.Store, error) {
+	if s.cfg.Database != "" {
+		return store.OpenPostgres(ctx, s.cfg.Database, store.PostgresOptions{})
+	}
+	return store.OpenSQLiteWith(ctx, s.cfg.DataDir, store.Options{WALLimit: s.cfg.WALLimit})
+}
+
+// webhookLease is how long a webhook dispatcher's claim on a delivery
+// lasts: the attempt's own bound, plus room to write down its outcome
+// while other writes queue, so that another server sharing the store
+// does not take a delivery that is still being attempted. It is also how
+// long a delivery whose server was killed mid-attempt waits to be made
+// again, so the margin is no longer than that needs.
+func webhookLease(attemptTimeout time.Duration) time.Duration {
+	if attemptTimeout <= 0 {
+		attemptTimeout = 10 * time.Second // the webhook client's default
+	}
+	return attemptTimeout + 5*time.Second
 }
 
 // resolveCredentials settles the account: explicit values win, then what
@@ -359,7 +394,7 @@ func (s *Server) Faults() *faults.Set { return s.faults }
 // committed sends a transaction's pushes and wakes the webhook
 // dispatchers.
 func (g *generation) committed(q verify.Queued) {
-	g.pushes.handOver(q.Pushes)
+	g.pushes.committed(q.Pushes)
 	if q.Webhooks {
 		for _, d := range g.webhooks {
 			d.Notify()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +36,8 @@ AC00000000000000000000000000000000 / pushsimtesttoken.
 Examples:
   pushsim serve                          # 127.0.0.1:4010, state in ~/.pushsim/server
   pushsim serve --memory                 # nothing kept after exit
+  pushsim serve --database postgres://pushsim@db/pushsim
+                                         # one of several servers sharing a database (docs/deploy.md)
   pushsim serve --addr 0.0.0.0:4010 --public-url http://laptop.local:4010
   pushsim serve --addr 0.0.0.0:4010 --ssh :2222 --quiet
                                          # a phone for every "ssh -p 2222 name@host"
@@ -81,6 +84,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", envDefault("PUSHSIM_ADDR", "127.0.0.1:4010"), "listen address (env PUSHSIM_ADDR)")
 	data := fs.String("data", os.Getenv("PUSHSIM_DATA"), "data directory (default $PUSHSIM_HOME/server or ~/.pushsim/server; env PUSHSIM_DATA)")
 	memory := fs.Bool("memory", false, "keep state in memory only")
+	database := fs.String("database", os.Getenv("PUSHSIM_DATABASE"), "keep state in this PostgreSQL database (a postgres:// `URL`), which any number of servers may share, instead of SQLite in --data (env PUSHSIM_DATABASE)")
 	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID (env PUSHSIM_ACCOUNT_SID)")
 	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token (env PUSHSIM_AUTH_TOKEN)")
 	policy := fs.String("webhook-policy", os.Getenv("PUSHSIM_WEBHOOK_POLICY"), "dev (loopback and private webhook URLs allowed) or strict (public addresses only); default dev on loopback, strict otherwise")
@@ -96,9 +100,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	dir := *data
-	if *memory {
+	where := ""
+	switch {
+	case *database != "":
+		if *memory || *data != "" {
+			return errors.New("--database keeps the state in PostgreSQL: --data, PUSHSIM_DATA and --memory are SQLite's and do not apply")
+		}
+		u, err := url.Parse(*database)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return fmt.Errorf("--database must be a postgres:// URL, not %q", *database)
+		}
+		where = u.Redacted()
+	case *memory:
 		dir = ""
-	} else if dir == "" {
+	case dir == "":
 		home, err := stateDir()
 		if err != nil {
 			return err
@@ -161,7 +176,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv, err := server.New(ctx, server.Config{
 		WebhookPolicy: webhooks, Push: pushCfg,
-		DataDir: dir, AccountSid: *accountSid, AuthToken: *authToken,
+		DataDir: dir, Database: *database, AccountSid: *accountSid, AuthToken: *authToken,
 		TestCredentials: loopback, Exposed: !loopback, IdentityProcessing: *identities, PublicURL: base, Logger: log,
 		InternalURL: internal, MaxPendingPerFactor: pendingCap, WALLimit: int64(*walLimit) << 20,
 	})
@@ -172,12 +187,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sid, token := srv.Credentials()
 	if srv.GeneratedCredentials() {
 		kept := "kept in " + dir
-		if dir == "" {
+		switch {
+		case where != "":
+			kept = "kept in the database"
+		case dir == "":
 			kept = "forgotten at exit: --memory"
 		}
 		fmt.Fprintf(stdout, "Generated credentials (shown once, %s):\n  Account SID: %s\n  Auth token:  %s\n", kept, sid, token)
 	}
-	where := dir
+	if where == "" {
+		where = dir
+	}
 	if where == "" {
 		where = "memory"
 	}

@@ -40,6 +40,12 @@ type Runner struct {
 	// TempDir holds the servers' data and the phones' homes while they
 	// run; default the system's temporary directory.
 	TempDir string
+	// Database, when set, is a PostgreSQL database (a postgres:// URL)
+	// that the servers this runner starts keep their data in, instead of
+	// SQLite in TempDir. Scenarios that run at once share it, and a
+	// reset wipes it for all of them: give each scenario a runner, and a
+	// database (or schema) of its own.
+	Database string
 }
 
 // Result is how one scenario went.
@@ -141,6 +147,8 @@ type run struct {
 	// server when it ends.
 	pushFaults   map[string]bool
 	webhookFault bool
+	// database is Runner.Database.
+	database string
 }
 
 // user is a user of the scenario: the name steps use, the name the
@@ -169,7 +177,7 @@ func (rn *Runner) runOne(ctx context.Context, sc *Scenario) Result {
 		within: rn.Within, alone: rn.ServerURL == "" || sc.Exclusive,
 		phones: map[string]*phone{}, users: map[string]*user{},
 		named: map[string][]*challenge{}, bySid: map[string]*challenge{},
-		pushFaults: map[string]bool{},
+		pushFaults: map[string]bool{}, database: rn.Database,
 	}
 	r.log.names = r.nameOf
 	if r.within <= 0 {
@@ -246,8 +254,12 @@ func (r *run) startServer(ctx context.Context) (stop func(), err error) {
 		return nil, err
 	}
 	url := "http://" + ln.Addr().String()
+	dataDir := filepath.Join(r.tmp, "server")
+	if r.database != "" {
+		dataDir = ""
+	}
 	srv, err := server.New(ctx, server.Config{
-		DataDir: filepath.Join(r.tmp, "server"), TestCredentials: true, PublicURL: url,
+		DataDir: dataDir, Database: r.database, TestCredentials: true, PublicURL: url,
 		// A webhook timeout fault holds each attempt this long: a
 		// scenario's second, not a real server's ten.
 		WebhookTimeout: time.Second,

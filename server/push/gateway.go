@@ -25,6 +25,10 @@ type Config struct {
 	// ack, possibly from inside Send. Every message Send accepts ends in
 	// exactly one OnAck or OnDrop, unless the gateway shuts down first.
 	OnDrop func(id, token string, reason DropReason)
+	// OnConnect is called when a phone's socket for token is up, from the
+	// connection's goroutine: a server that keeps messages elsewhere (one
+	// of several sharing a database) offers the phone what it missed.
+	OnConnect func(token string)
 
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default discards
@@ -249,7 +253,29 @@ func (g *Gateway) register(ws *websocket.Conn, token, addr string) *conn {
 	}
 	g.log.Debug("push: phone connected", "token", redact(token), "addr", addr, "replaced", old != nil)
 	c.wakeWriter()
+	if g.cfg.OnConnect != nil && !closed {
+		g.cfg.OnConnect(token)
+	}
 	return c
+}
+
+// Connected reports whether a phone's socket for token is up here.
+func (g *Gateway) Connected(token string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.conns[token]
+	return ok
+}
+
+// Tokens lists the tokens whose phones are connected here.
+func (g *Gateway) Tokens() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]string, 0, len(g.conns))
+	for token := range g.conns {
+		out = append(out, token)
+	}
+	return out
 }
 
 func (g *Gateway) unregister(c *conn) {

@@ -21,7 +21,9 @@ import (
 )
 
 // Options adjust the server. Config's TestCredentials and PublicURL are
-// filled in.
+// filled in. Config.Database runs it on PostgreSQL, and servers started
+// on one database share it as replicas do (storetest.PostgresURL gives a
+// test a schema of its own).
 type Options struct {
 	Config server.Config
 	// Clock, when set, is the server's clock (Config.Now).

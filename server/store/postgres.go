@@ -35,7 +35,11 @@ type Postgres struct {
 	// pushsim's tag in the high half, the schema's oid in the low half, so
 	// installations in different schemas do not wait for each other.
 	writeLock int64
-	closed    atomic.Bool
+	// pushChannel is where committed push items are announced (see
+	// ListenPushes); named after the schema like writeLock, so that
+	// installations sharing a database do not hear each other's.
+	pushChannel string
+	closed      atomic.Bool
 }
 
 // PostgresOptions tune a PostgreSQL store.
@@ -74,6 +78,7 @@ func OpenPostgres(ctx context.Context, url string, o PostgresOptions) (*Postgres
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	p.writeLock = writeLockTag<<32 | int64(schema)
+	p.pushChannel = "pushsim_push_" + strconv.FormatUint(uint64(schema), 10)
 	if err := p.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -180,7 +185,7 @@ func (p *Postgres) Write(ctx context.Context, fn func(Tx) error) error {
 		}
 		return err
 	}
-	if err := fn(pgTx{ctx: run, tx: tx}); err != nil {
+	if err := fn(pgTx{ctx: run, tx: tx, pushChannel: p.pushChannel}); err != nil {
 		return err
 	}
 	return tx.Commit(run)
@@ -196,7 +201,7 @@ func (p *Postgres) Read(ctx context.Context, fn func(Tx) error) error {
 		return p.closedOr(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(pgTx{ctx: ctx, tx: tx}); err != nil {
+	if err := fn(pgTx{ctx: ctx, tx: tx, pushChannel: p.pushChannel}); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
@@ -210,8 +215,9 @@ func (p *Postgres) closedOr(err error) error {
 }
 
 type pgTx struct {
-	ctx context.Context
-	tx  pgx.Tx
+	ctx         context.Context
+	tx          pgx.Tx
+	pushChannel string
 }
 
 func (t pgTx) exec(query string, args ...any) (pgconn.CommandTag, error) {
@@ -590,6 +596,12 @@ func (t pgTx) AddOutbox(o OutboxItem) (int64, error) {
 	err := t.queryRow(`INSERT INTO outbox (kind, ref, target, params, expires, state, attempts, next_attempt, created, updated)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
 		o.Kind, o.Ref, o.Target, o.Params.Encode(), expires, OutboxPending, o.Attempts, o.NextAttempt.UnixMilli(), o.DateCreated.UnixMilli()).Scan(&id)
+	if err != nil || o.Kind != OutboxPush {
+		return id, err
+	}
+	// Delivered to the listeners at commit, and not at all on rollback:
+	// no server hears of a push that does not exist.
+	_, err = t.exec("SELECT pg_notify($1, $2)", t.pushChannel, o.Target)
 	return id, err
 }
 
@@ -650,6 +662,101 @@ func (t pgTx) DueOutbox(q DueQuery) ([]OutboxItem, error) {
 func (t pgTx) RearmOutbox(kind string) error {
 	_, err := t.exec("UPDATE outbox SET next_attempt = 0 WHERE kind = $1 AND state = $2", kind, OutboxPending)
 	return err
+}
+
+// ClaimOutbox skips rows another transaction has locked rather than
+// waiting for them. Writes are serialised by the advisory lock, so none is
+// locked today; the clause keeps claims correct should writes ever run
+// side by side.
+func (t pgTx) ClaimOutbox(q DueQuery, until time.Time) ([]OutboxItem, error) {
+	where := "kind = $1 AND state = $2 AND next_attempt <= $3"
+	args := []any{q.Kind, OutboxPending, q.Now.UnixMilli()}
+	if q.TargetPrefix != "" {
+		args = append(args, q.TargetPrefix)
+		if q.OutsidePrefix {
+			where += fmt.Sprintf(" AND NOT starts_with(target, $%d)", len(args))
+		} else {
+			where += fmt.Sprintf(" AND starts_with(target, $%d)", len(args))
+		}
+	}
+	args = append(args, q.Limit, until.UnixMilli())
+	query := fmt.Sprintf(`WITH due AS (
+			SELECT id, next_attempt AS was FROM outbox WHERE %s ORDER BY next_attempt, id LIMIT $%d FOR UPDATE SKIP LOCKED),
+		claimed AS (
+			UPDATE outbox o SET next_attempt = $%d FROM due WHERE o.id = due.id RETURNING o.*, due.was)
+		SELECT %s FROM claimed ORDER BY was, id`, where, len(args)-1, len(args), outboxColumns)
+	rows, err := t.tx.Query(t.ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxItem
+	for rows.Next() {
+		o, err := scanOutbox(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func (t pgTx) PendingOutboxFor(kind string, targets []string, limit int) ([]OutboxItem, error) {
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	return t.queryOutbox("kind = $1 AND state = $2 AND target = ANY($3) ORDER BY id LIMIT $4", kind, OutboxPending, targets, limit)
+}
+
+// ListenPushes listens on a connection of its own, outside the pool: a
+// LISTEN lasts as long as its session, which a pooled connection's does
+// not.
+func (p *Postgres) ListenPushes(ctx context.Context, l PushListener) error {
+	const maxBackoff = 5 * time.Second
+	backoff := 100 * time.Millisecond
+	for {
+		listening, err := p.listenPushes(ctx, l)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if l.Failed != nil {
+			l.Failed(err)
+		}
+		if listening {
+			backoff = 100 * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// listenPushes listens until the connection fails; listening reports
+// whether it got as far as listening.
+func (p *Postgres) listenPushes(ctx context.Context, l PushListener) (listening bool, err error) {
+	conn, err := pgx.ConnectConfig(ctx, p.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{p.pushChannel}.Sanitize()); err != nil {
+		return false, err
+	}
+	if l.Resync != nil {
+		l.Resync()
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return true, err
+		}
+		if l.Target != nil {
+			l.Target(n.Payload)
+		}
+	}
 }
 
 func (t pgTx) RecentOutbox(kind string, limit int) ([]OutboxItem, error) {

@@ -206,3 +206,58 @@ func waitForLockWaiters(t *testing.T, url string, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Every server on the schema hears of a push once it is committed, and of
+// none that rolled back; another schema's servers hear nothing.
+func TestPostgresAnnouncesCommittedPushes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url := storetest.PostgresURL(t)
+	listening, writing := openPostgres(t, url), openPostgres(t, url)
+	other := openPostgres(t, storetest.PostgresURL(t))
+
+	heard, otherHeard := make(chan string, 10), make(chan string, 10)
+	ready, otherReady := make(chan struct{}, 10), make(chan struct{}, 10)
+	go listening.ListenPushes(ctx, store.PushListener{
+		Target: func(target string) { heard <- target },
+		Resync: func() { ready <- struct{}{} },
+	})
+	go other.ListenPushes(ctx, store.PushListener{
+		Target: func(target string) { otherHeard <- target },
+		Resync: func() { otherReady <- struct{}{} },
+	})
+	<-ready
+	<-otherReady
+
+	add := func(s store.Store, ref, target string, fail bool) {
+		err := s.Write(ctx, func(tx store.Tx) error {
+			_, err := tx.AddOutbox(store.OutboxItem{Kind: store.OutboxPush, Ref: ref, Target: target, DateCreated: time.Now()})
+			if err == nil && fail {
+				err = errors.New("rolled back")
+			}
+			return err
+		})
+		if err != nil && !fail {
+			t.Fatal(err)
+		}
+	}
+	add(writing, "r1", "tok-rolled-back", true)
+	add(writing, "r2", "tok-committed", false)
+	add(other, "r3", "tok-other-schema", false)
+	select {
+	case got := <-heard:
+		if got != "tok-committed" {
+			t.Errorf("heard %q first, want tok-committed (the rolled-back push must not be announced)", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("the committed push was never announced")
+	}
+	select {
+	case got := <-otherHeard:
+		if got != "tok-other-schema" {
+			t.Errorf("the other schema heard %q, want only its own tok-other-schema", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("the other schema's push was never announced")
+	}
+}

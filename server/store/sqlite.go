@@ -969,6 +969,46 @@ func (t sqlTx) RearmOutbox(kind string) error {
 	return err
 }
 
+// ClaimOutbox marks with a plain update after the select: SQLite's single
+// writer already keeps any other write out in between.
+func (t sqlTx) ClaimOutbox(q DueQuery, until time.Time) ([]OutboxItem, error) {
+	items, err := t.DueOutbox(q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		if _, err := t.exec("UPDATE outbox SET next_attempt = ? WHERE id = ?", until.UnixMilli(), items[i].ID); err != nil {
+			return nil, err
+		}
+		items[i].NextAttempt = time.UnixMilli(until.UnixMilli()).UTC()
+	}
+	return items, nil
+}
+
+func (t sqlTx) PendingOutboxFor(kind string, targets []string, limit int) ([]OutboxItem, error) {
+	// In chunks under SQLite's variable limit, merged into one id order.
+	const chunk = 100
+	var out []OutboxItem
+	for len(targets) > 0 {
+		n := min(chunk, len(targets))
+		args := []any{kind, OutboxPending}
+		for _, target := range targets[:n] {
+			args = append(args, target)
+		}
+		items, err := t.queryOutbox("kind = ? AND state = ? AND target IN (?"+strings.Repeat(", ?", n-1)+") ORDER BY id LIMIT ?", append(args, limit)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		targets = targets[n:]
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 func (t sqlTx) RecentOutbox(kind string, limit int) ([]OutboxItem, error) {
 	return t.queryOutbox("kind = ? ORDER BY id DESC LIMIT ?", kind, limit)
 }

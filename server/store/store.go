@@ -270,4 +270,33 @@ type Tx interface {
 	RearmOutbox(kind string) error
 	// RecentOutbox lists the newest items of kind, newest first.
 	RecentOutbox(kind string, limit int) ([]OutboxItem, error)
+	// ClaimOutbox lists what DueOutbox would and moves those items' next
+	// attempt to until, in the same write: servers sharing the store do
+	// not take an item another one is attempting until the claim lapses.
+	// The items are returned with their NextAttempt at until.
+	ClaimOutbox(q DueQuery, until time.Time) ([]OutboxItem, error)
+	// PendingOutboxFor lists up to limit pending items of kind whose
+	// target is one of targets, oldest first, due or not: what a server
+	// holding those targets' connections may deliver.
+	PendingOutboxFor(kind string, targets []string, limit int) ([]OutboxItem, error)
+}
+
+// Shared is a store that several servers use at once (PostgreSQL). Each
+// server delivers pushes only to the phones connected to it, so every
+// server must hear of every push, whichever server committed it.
+type Shared interface {
+	// ListenPushes calls l.Target with the target of each push item added
+	// to the outbox, by any server, once its transaction has committed,
+	// until ctx ends. Notices can be lost (while it reconnects after a
+	// failure, which it reports to l.Failed), so l.Resync is called each
+	// time it starts listening again: whatever was missed must then be
+	// looked up. It returns ctx's error.
+	ListenPushes(ctx context.Context, l PushListener) error
+}
+
+// PushListener is what Shared.ListenPushes calls.
+type PushListener struct {
+	Target func(target string)
+	Resync func()
+	Failed func(error)
 }

@@ -22,10 +22,17 @@ type Delivery struct {
 	Attempts  int // attempts already made
 }
 
-// Queue is the server's durable store of deliveries.
+// Queue is the server's durable store of deliveries. Several dispatchers,
+// in several servers, may share one: a delivery is attempted by the one
+// that claimed it.
 type Queue interface {
-	// Due returns up to limit deliveries whose next attempt time is <= now.
-	Due(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// Claim returns up to limit deliveries whose next attempt time is <=
+	// now and makes them not due before until, so that no other
+	// dispatcher takes them while this one attempts them.
+	Claim(ctx context.Context, now, until time.Time, limit int) ([]Delivery, error)
+	// Unclaim makes claimed deliveries due again at once: their attempts
+	// were cut short by a shutdown and never made.
+	Unclaim(ctx context.Context, ids []int64) error
 	// Record stores the outcome of one attempt; next is when to retry
 	// (ignored when done or final).
 	Record(ctx context.Context, id int64, a Attempt, done bool, final bool, next time.Time) error
@@ -44,6 +51,10 @@ type DispatcherConfig struct {
 	Concurrency  int           // attempts in flight; default 4
 	PollInterval time.Duration // safety net besides Notify; default 1s
 	MaxAttempts  int           // default DefaultMaxAttempts
+	// Lease is how long a claim keeps a delivery from other dispatchers:
+	// longer than an attempt and the write of its outcome can take, or
+	// two dispatchers may attempt it at once. Default 30s.
+	Lease time.Duration
 }
 
 // Dispatcher moves deliveries from the Queue to their receivers.
@@ -78,6 +89,9 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Second
+	}
 	return &Dispatcher{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
 }
 
@@ -93,6 +107,8 @@ func (d *Dispatcher) Notify() {
 // finished is a worker's report to Run.
 type finished struct {
 	id int64
+	// cutShort is set when ctx ended the attempt before it was made.
+	cutShort bool
 	// holdUntil is set when the outcome could not be recorded: the delivery
 	// still looks due to the Queue, and without a hold it would be retried
 	// at once, over and over.
@@ -101,16 +117,32 @@ type finished struct {
 
 // Run delivers due deliveries until ctx ends, then waits for attempts in
 // flight and returns ctx's error. Attempts cut short by ctx are not
-// recorded, so they are made again after a restart.
+// recorded but unclaimed, so they are made again after a restart, or at
+// once by another server sharing the queue.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	// Buffered for every possible worker, so none blocks after Run returns.
 	done := make(chan finished, d.cfg.Concurrency)
 	inFlight := make(map[int64]bool)
 	held := make(map[int64]time.Time)
 	poll := time.NewTicker(d.cfg.PollInterval)
 	defer poll.Stop()
+	var cutShort []int64
+	defer func() {
+		wg.Wait()
+		close(done)
+		for f := range done {
+			if f.cutShort {
+				cutShort = append(cutShort, f.id)
+			}
+		}
+		if len(cutShort) == 0 {
+			return
+		}
+		if err := d.cfg.Queue.Unclaim(context.WithoutCancel(ctx), cutShort); err != nil {
+			d.log.Warn("webhook: releasing deliveries cut short (they wait for their claim to lapse)", "err", err)
+		}
+	}()
 
 	fill := func() {
 		free := d.cfg.Concurrency - len(inFlight)
@@ -123,24 +155,20 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				delete(held, id)
 			}
 		}
-		// Ask for more than the free slots: deliveries in flight or held
-		// are still due in the Queue's eyes and must not crowd out others.
-		due, err := d.cfg.Queue.Due(ctx, now, free+len(inFlight)+len(held))
+		// Only as many as there are free slots: what is claimed and not
+		// attempted waits for its claim to lapse.
+		due, err := d.cfg.Queue.Claim(ctx, now, now.Add(d.cfg.Lease), free)
 		if err != nil {
 			if ctx.Err() == nil {
-				d.log.Error("webhook: reading due deliveries", "err", err)
+				d.log.Error("webhook: claiming due deliveries", "err", err)
 			}
 			return
 		}
 		for _, dl := range due {
-			if free == 0 {
-				break
-			}
 			if _, skip := held[dl.ID]; skip || inFlight[dl.ID] {
 				continue
 			}
 			inFlight[dl.ID] = true
-			free--
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -158,6 +186,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-poll.C:
 		case f := <-done:
 			delete(inFlight, f.id)
+			if f.cutShort {
+				cutShort = append(cutShort, f.id)
+			}
 			if !f.holdUntil.IsZero() {
 				held[f.id] = f.holdUntil
 			}
@@ -180,7 +211,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) finished {
 		Params:           params,
 	})
 	if ctx.Err() != nil {
-		return finished{id: dl.ID}
+		return finished{id: dl.ID, cutShort: true}
 	}
 
 	n := dl.Attempts + 1

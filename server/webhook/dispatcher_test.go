@@ -33,7 +33,8 @@ type memQueue struct {
 	records   chan record
 	failSaves atomic.Int32 // Record fails this many more times
 	dueCalls  atomic.Int32
-	handed    map[int64]bool // every delivery Due has returned; under mu
+	handed    map[int64]bool // every delivery Claim has returned; under mu
+	unclaimed []int64        // under mu
 }
 
 type memItem struct {
@@ -50,7 +51,7 @@ func newMemQueue(at time.Time, ds ...Delivery) *memQueue {
 	return q
 }
 
-func (q *memQueue) Due(_ context.Context, now time.Time, limit int) ([]Delivery, error) {
+func (q *memQueue) Claim(_ context.Context, now, until time.Time, limit int) ([]Delivery, error) {
 	q.dueCalls.Add(1)
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -66,11 +67,22 @@ func (q *memQueue) Due(_ context.Context, now time.Time, limit int) ([]Delivery,
 	}
 	for _, d := range out {
 		q.handed[d.ID] = true
+		q.items[d.ID].next = until
 	}
 	return out, nil
 }
 
-// handedOut lists, in order, the IDs of every delivery Due has returned so
+func (q *memQueue) Unclaim(_ context.Context, ids []int64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, id := range ids {
+		q.items[id].next = time.Time{}
+		q.unclaimed = append(q.unclaimed, id)
+	}
+	return nil
+}
+
+// handedOut lists, in order, the IDs of every delivery Claim has returned so
 // far: the only deliveries the dispatcher can have started attempts for.
 func (q *memQueue) handedOut() []int64 {
 	q.mu.Lock()
@@ -316,7 +328,9 @@ func TestDispatcherHoldsDeliveryWhenRecordFails(t *testing.T) {
 	hook, hits := flakyReceiver(t, 0)
 	q := newMemQueue(t0, Delivery{ID: 1, EventUUID: "u-1", URL: hook, Params: url1()})
 	q.failSaves.Store(1)
-	d, stop := startDispatcher(t, DispatcherConfig{Queue: q, Now: clock.Now})
+	// A claim shorter than the hold: the delivery is due again in the
+	// queue's eyes before the hold ends, and the hold keeps it back.
+	d, stop := startDispatcher(t, DispatcherConfig{Queue: q, Now: clock.Now, Lease: 500 * time.Millisecond})
 
 	<-hits // delivered, but the outcome could not be saved
 	waitUntil(t, "dispatcher back to waiting", func() bool { return q.dueCalls.Load() >= 2 })
@@ -373,5 +387,31 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// An attempt the shutdown cut short was never made: its claim is given
+// back, so the next dispatcher (after a restart, or in another server)
+// attempts it at once rather than when the claim lapses.
+func TestDispatcherUnclaimsAttemptsCutShort(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv, _ := loopbackReceiver(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release) })
+	t0 := time.Now()
+	q := newMemQueue(t0, Delivery{ID: 7, EventUUID: "u-7", URL: srv.URL, Params: url1()})
+	_, stop := startDispatcher(t, DispatcherConfig{Queue: q, Now: func() time.Time { return t0 }})
+	<-arrived
+	stop()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !slices.Equal(q.unclaimed, []int64{7}) || !q.items[7].next.IsZero() {
+		t.Fatalf("unclaimed %v, next attempt %v; want delivery 7 due at once", q.unclaimed, q.items[7].next)
 	}
 }

@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OutboxFinish", testOutboxFinish},
 		{"OutboxRearm", testOutboxRearm},
 		{"OutboxRecent", testOutboxRecent},
+		{"OutboxClaim", testOutboxClaim},
+		{"OutboxPendingFor", testOutboxPendingFor},
 		{"DeleteAllKeepsSecrets", testDeleteAll},
 		{"DeleteServiceCascades", testDeleteService},
 		{"DeleteEntityCascades", testDeleteEntity},
@@ -794,6 +796,82 @@ func testOutboxRecent(t *testing.T, s store.Store) {
 		recent, err = tx.RecentOutbox(store.OutboxWebhook, 3)
 		must(t, err)
 		equalStrings(t, "newest webhooks", outboxRefs(recent), []string{"hook"})
+		return nil
+	})
+}
+
+func testOutboxClaim(t *testing.T, s store.Store) {
+	sec := func(n int) time.Time { return base.Add(time.Duration(n) * time.Second) }
+	addOutbox(t, s,
+		outbox(store.OutboxWebhook, "h1", "https://a.example/1", sec(-3)),
+		outbox(store.OutboxWebhook, "h2", "https://a.example/2", sec(-2)),
+		outbox(store.OutboxWebhook, "self", "http://self/hook", sec(-4)),
+		outbox(store.OutboxWebhook, "later", "https://a.example/3", sec(5)),
+		outbox(store.OutboxPush, "push", "tok", sec(-5)),
+	)
+	lease := sec(30)
+	claim := func(q store.DueQuery) (refs []string) {
+		write(t, s, func(tx store.Tx) error {
+			items, err := tx.ClaimOutbox(q, lease)
+			for _, o := range items {
+				if !o.NextAttempt.Equal(lease) {
+					t.Errorf("claimed %s: next attempt %v, want %v", o.Ref, o.NextAttempt, lease)
+				}
+			}
+			refs = outboxRefs(items)
+			return err
+		})
+		return refs
+	}
+	hooks := store.DueQuery{Kind: store.OutboxWebhook, Now: base, Limit: 1, TargetPrefix: "http://self/", OutsidePrefix: true}
+	equalStrings(t, "first claim, one item", claim(hooks), []string{"h1"})
+	hooks.Limit = 10
+	equalStrings(t, "second claim: the first one's item is not due", claim(hooks), []string{"h2"})
+	equalStrings(t, "third claim: nothing left", claim(hooks), nil)
+	equalStrings(t, "the sink's own", claim(store.DueQuery{Kind: store.OutboxWebhook, Now: base, Limit: 10, TargetPrefix: "http://self/"}), []string{"self"})
+	hooks.Now = lease
+	equalStrings(t, "once the claims lapse, in due order", claim(hooks), []string{"later", "h1", "h2"})
+	read(t, s, func(tx store.Tx) error {
+		items, err := tx.DueOutbox(store.DueQuery{Kind: store.OutboxPush, Now: base, Limit: 10})
+		must(t, err)
+		equalStrings(t, "pushes untouched by webhook claims", outboxRefs(items), []string{"push"})
+		return nil
+	})
+}
+
+func testOutboxPendingFor(t *testing.T, s store.Store) {
+	var items []store.OutboxItem
+	var targets []string
+	for i := range 150 { // past any batching of targets an engine may do
+		target := fmt.Sprint("tok-", i)
+		targets = append(targets, target)
+		items = append(items, outbox(store.OutboxPush, fmt.Sprint("p", i), target, base.Add(time.Hour)))
+	}
+	items = append(items,
+		outbox(store.OutboxPush, "p0-again", "tok-0", base),
+		outbox(store.OutboxPush, "done", "tok-1", base),
+		outbox(store.OutboxPush, "elsewhere", "tok-x", base),
+		outbox(store.OutboxWebhook, "hook", "tok-2", base),
+	)
+	addOutbox(t, s, items...)
+	write(t, s, func(tx store.Tx) error {
+		return tx.FinishOutbox(store.OutboxPush, []string{"done"}, store.OutboxDone, base)
+	})
+	read(t, s, func(tx store.Tx) error {
+		got, err := tx.PendingOutboxFor(store.OutboxPush, []string{"tok-1", "tok-0"}, 10)
+		must(t, err)
+		equalStrings(t, "pending for two tokens", outboxRefs(got), []string{"p0", "p1", "p0-again"})
+		got, err = tx.PendingOutboxFor(store.OutboxPush, []string{"tok-0"}, 1)
+		must(t, err)
+		equalStrings(t, "limited", outboxRefs(got), []string{"p0"})
+		got, err = tx.PendingOutboxFor(store.OutboxPush, nil, 10)
+		must(t, err)
+		equalStrings(t, "no tokens", outboxRefs(got), nil)
+		got, err = tx.PendingOutboxFor(store.OutboxPush, targets, 1000)
+		must(t, err)
+		if len(got) != 151 || got[0].Ref != "p0" || got[149].Ref != "p149" || got[150].Ref != "p0-again" {
+			t.Errorf("pending for %d tokens: %d items, %v", len(targets), len(got), outboxRefs(got))
+		}
 		return nil
 	})
 }
