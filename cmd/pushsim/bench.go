@@ -46,7 +46,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(fs.Output(), benchUsage)
 		fs.PrintDefaults()
 	}
-	url := fs.String("url", "", "measure the server at `URL` instead of one started in-process (give it --max-pending-per-factor 0 and a --push-sockets-per-addr above --phones)")
+	url := fs.String("url", "", "measure the server at `URL` instead of one started in-process (give it --max-pending-per-factor 0 and a --push-sockets-per-addr above --phones); several comma-separated URLs of replicas sharing a database spread the requests and the phones over them in turn")
 	accountSid := fs.String("account-sid", os.Getenv("PUSHSIM_ACCOUNT_SID"), "account SID for --url (default the loopback test account; env PUSHSIM_ACCOUNT_SID)")
 	authToken := fs.String("auth-token", os.Getenv("PUSHSIM_AUTH_TOKEN"), "auth token for --url (env PUSHSIM_AUTH_TOKEN)")
 	memory := fs.Bool("memory", false, "in-process server with its state in memory instead of on disk")
@@ -95,7 +95,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, bench.Config{
-		URL: strings.TrimRight(*url, "/"), AccountSid: *accountSid, AuthToken: *authToken, Memory: *memory,
+		URL: *url, AccountSid: *accountSid, AuthToken: *authToken, Memory: *memory,
 		Phones: *phones, Clients: *clients, Duration: *duration, Rate: *rate, IdleConns: *idle,
 		Holder: holderProcess, Progress: stderr, Sustain: *sustain, PeerCreates: *peer,
 	})

@@ -23,7 +23,10 @@ import (
 // lab is the bench's side: the account's HTTP client, the service, and
 // the enrolled phones.
 type lab struct {
-	base       string
+	// bases are the servers' base URLs: one, or several replicas sharing a
+	// database, which requests and phones are spread over in turn.
+	bases      []string
+	next       atomic.Uint64
 	accountSid string
 	authToken  string
 	http       *http.Client
@@ -65,7 +68,11 @@ func newLab(ctx context.Context, base string, cfg Config) (*lab, error) {
 func newPeerLab(base string, cfg Config) *lab {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 4 * cfg.Clients
-	l := &lab{base: strings.TrimRight(base, "/"), accountSid: cfg.AccountSid, authToken: cfg.AuthToken,
+	var bases []string
+	for _, b := range strings.Split(base, ",") {
+		bases = append(bases, strings.TrimRight(strings.TrimSpace(b), "/"))
+	}
+	l := &lab{bases: bases, accountSid: cfg.AccountSid, authToken: cfg.AuthToken,
 		http: &http.Client{Transport: transport, Timeout: 30 * time.Second}, service: "VA" + strings.Repeat("0", 32)}
 	for i := 0; i < cfg.Phones; i++ {
 		l.phones = append(l.phones, &benchPhone{cred: verifyclient.Credentials{
@@ -76,7 +83,7 @@ func newPeerLab(base string, cfg Config) *lab {
 
 // account calls the Verify API as the account.
 func (l *lab) account(ctx context.Context, method, path string, form url.Values, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, l.base+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, method, l.base()+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
@@ -100,8 +107,11 @@ func (l *lab) account(ctx context.Context, method, path string, form url.Values,
 	return nil
 }
 
+// base is the next server in turn.
+func (l *lab) base() string { return l.bases[int(l.next.Add(1)%uint64(len(l.bases)))] }
+
 func (l *lab) verifyClient(observe func(verifyclient.Exchange)) (*verifyclient.Client, error) {
-	return verifyclient.New(verifyclient.Config{BaseURL: l.base + "/v2/", App: verifyclient.DefaultApp("bench"), HTTPClient: l.http, Observer: observe})
+	return verifyclient.New(verifyclient.Config{BaseURL: l.base() + "/v2/", App: verifyclient.DefaultApp("bench"), HTTPClient: l.http, Observer: observe})
 }
 
 // enroll enrolls n phones as the SDK does: an access token from the
@@ -278,17 +288,17 @@ func (l *lab) approvals(ctx context.Context, cfg Config, res *Result) error {
 // challenges at cfg.Rate for cfg.Duration, round robin over the phones,
 // and times each from the create request to the push on the phone.
 func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error {
-	push, err := pushURL(l.base)
-	if err != nil {
-		return err
-	}
 	var mu sync.Mutex
 	var trips []time.Duration
 	var arrived atomic.Int64 // every push, timed or not
 	connected := make(chan struct{}, len(l.phones))
 	pushCtx, stop := context.WithCancel(ctx)
 	l.stopPushes = stop
-	for _, p := range l.phones {
+	for i, p := range l.phones {
+		push, err := pushURL(l.bases[i%len(l.bases)])
+		if err != nil {
+			return err
+		}
 		var once sync.Once
 		c, err := pushclient.New(pushclient.Config{
 			URL: push, Secret: p.secret,

@@ -211,49 +211,64 @@ func (b *Backend) Ensure(ctx context.Context) (string, error) {
 	if b.serviceSid != "" {
 		return b.serviceSid, nil
 	}
-	var services struct {
-		Services []struct {
-			Sid          string `json:"sid"`
-			FriendlyName string `json:"friendly_name"`
-		} `json:"services"`
-	}
-	if err := b.verify(ctx, http.MethodGet, "/v2/Services", url.Values{"PageSize": {"1000"}}, &services); err != nil {
+	sid, err := b.ensureOne(ctx, "/v2/Services", "services", "friendly_name", ServiceName,
+		url.Values{"FriendlyName": {ServiceName}})
+	if err != nil {
 		return "", err
 	}
-	sid := ""
-	for _, s := range services.Services {
-		if s.FriendlyName == ServiceName {
-			sid = s.Sid
-			break
-		}
-	}
-	if sid == "" {
-		var created struct{ Sid string }
-		if err := b.verify(ctx, http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {ServiceName}}, &created); err != nil {
-			return "", err
-		}
-		sid = created.Sid
-	}
-	var hooks struct {
-		Webhooks []struct {
-			WebhookURL string `json:"webhook_url"`
-		} `json:"webhooks"`
-	}
-	if err := b.verify(ctx, http.MethodGet, "/v2/Services/"+sid+"/Webhooks", url.Values{"PageSize": {"1000"}}, &hooks); err != nil {
-		return "", err
-	}
-	registered := false
-	for _, h := range hooks.Webhooks {
-		registered = registered || h.WebhookURL == b.WebhookURL()
-	}
-	if !registered {
-		form := url.Values{"FriendlyName": {"pushsim sample backend"}, "EventTypes": {"*"}, "WebhookUrl": {b.WebhookURL()}}
-		if err := b.verify(ctx, http.MethodPost, "/v2/Services/"+sid+"/Webhooks", form, nil); err != nil {
-			return "", fmt.Errorf("register webhook sink: %w", err)
-		}
+	form := url.Values{"FriendlyName": {"pushsim sample backend"}, "EventTypes": {"*"}, "WebhookUrl": {b.WebhookURL()}}
+	if _, err := b.ensureOne(ctx, "/v2/Services/"+sid+"/Webhooks", "webhooks", "webhook_url", b.WebhookURL(), form); err != nil {
+		return "", fmt.Errorf("register webhook sink: %w", err)
 	}
 	b.serviceSid = sid
 	return sid, nil
+}
+
+// ensureOne finds the resource in the list at path whose field is value,
+// creating it if there is none, and returns its SID. Servers sharing one
+// database run this at once when they start, and each may create one: so
+// after creating, it lists again and keeps the oldest, deleting its own
+// if another server's came first. Every server picks the same one.
+func (b *Backend) ensureOne(ctx context.Context, path, key, field, value string, create url.Values) (string, error) {
+	matching := func() ([]string, error) {
+		var page map[string]json.RawMessage
+		if err := b.verify(ctx, http.MethodGet, path, url.Values{"PageSize": {"1000"}}, &page); err != nil {
+			return nil, err
+		}
+		var items []map[string]any
+		if err := json.Unmarshal(page[key], &items); err != nil {
+			return nil, fmt.Errorf("list %s: %w", key, err)
+		}
+		var sids []string // oldest first, as Verify lists them
+		for _, it := range items {
+			if v, _ := it[field].(string); v == value {
+				sid, _ := it["sid"].(string)
+				sids = append(sids, sid)
+			}
+		}
+		return sids, nil
+	}
+	found, err := matching()
+	if err != nil || len(found) > 0 {
+		if len(found) > 0 {
+			return found[0], nil
+		}
+		return "", err
+	}
+	var created struct{ Sid string }
+	if err := b.verify(ctx, http.MethodPost, path, create, &created); err != nil {
+		return "", err
+	}
+	if found, err = matching(); err != nil {
+		return "", err
+	}
+	if len(found) == 0 || found[0] == created.Sid {
+		return created.Sid, nil
+	}
+	if err := b.verify(ctx, http.MethodDelete, path+"/"+created.Sid, nil, nil); err != nil {
+		return "", fmt.Errorf("remove the duplicate %s %s: %w", key, created.Sid, err)
+	}
+	return found[0], nil
 }
 
 // APIError is a Verify error as the backend received it.
