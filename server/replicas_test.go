@@ -42,6 +42,18 @@ func TestThreeReplicasShareOneDatabase(t *testing.T) {
 
 	hooks := newEventCounter(t)
 	svc, alice := setup(a, aliceID)
+	// An access token minted by A enrolls a phone through B, which
+	// verifies it through C: the sealing key is shared through the
+	// database, not held by a replica.
+	bob := newPhone(b, svc, "bob-0001")
+	if status, body := bob.enroll(a.accessToken(svc, "bob-0001")); status != http.StatusCreated {
+		t.Fatalf("enroll through B with A's access token: %d %s", status, body)
+	}
+	bob.h = c
+	if status, body := bob.verifyFactor(); status != http.StatusOK {
+		t.Fatalf("verify through C: %d %s", status, body)
+	}
+
 	a.account(http.MethodPost, "/v2/Services/"+svc+"/Webhooks", url.Values{
 		"FriendlyName": {"audit"}, "EventTypes": {"*"}, "WebhookUrl": {hooks.url}}, http.StatusCreated, nil)
 	through := func(h *harness) *phone { p := *alice; p.h = h; return &p }
