@@ -112,9 +112,9 @@ func TestWriteOfCallerWhoGaveUpIsSkipped(t *testing.T) {
 func waitQueued(t *testing.T, s *SQLite, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(s.writes) < n {
+	for s.writes.queuedWrites() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d writes queued, want %d", len(s.writes), n)
+			t.Fatalf("%d writes queued, want %d", s.writes.queuedWrites(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -40,6 +40,7 @@ type Postgres struct {
 	// installations sharing a database do not hear each other's.
 	pushChannel string
 	closed      atomic.Bool
+	writes      *groupWriter
 }
 
 // PostgresOptions tune a PostgreSQL store.
@@ -83,6 +84,8 @@ func OpenPostgres(ctx context.Context, url string, o PostgresOptions) (*Postgres
 		pool.Close()
 		return nil, err
 	}
+	p.writes = newGroupWriter()
+	go p.writes.run(p.beginGroup, nil)
 	return p, nil
 }
 
@@ -138,6 +141,7 @@ func (p *Postgres) Checkpoint(context.Context) error { return nil }
 // Close waits for the transactions in progress and closes the pool.
 func (p *Postgres) Close() error {
 	p.closed.Store(true)
+	p.writes.close()
 	p.pool.Close()
 	return nil
 }
@@ -160,36 +164,64 @@ func (p *Postgres) Close() error {
 // write committed before, whereas a REPEATABLE READ snapshot would be taken
 // by the lock's own statement, before the wait.
 //
-// ctx bounds the wait for a connection and for the lock: a write whose
-// caller gave up is not done. Once fn has started it finishes regardless
+// Writes are committed in groups by the store's one writer (groupWriter):
+// the group's transaction takes the lock once, each write runs in a
+// savepoint of its own, and one commit answers them all. A write whose
+// caller gives up while it waits (for the writer, or for the lock held by
+// another server) is not done; once fn has started it finishes regardless
 // of ctx, so that a caller never sees a cancellation for a write that may
-// have been committed.
+// have been committed. fn must not call Write.
 func (p *Postgres) Write(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if p.closed.Load() {
 		return ErrClosed
 	}
+	return p.writes.submit(ctx, fn)
+}
+
+// beginGroup opens a group's transaction and waits for the write lock.
+func (p *Postgres) beginGroup(ctx context.Context) (groupTx, error) {
 	tx, err := p.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return p.closedOr(err)
+		return nil, p.closedOr(err)
 	}
-	run := context.WithoutCancel(ctx)
-	// Undoes whatever did not commit: fn's error, its panic on the way up
-	// the caller's stack, a lock never obtained.
-	defer tx.Rollback(run)
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", p.writeLock); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return err
+		tx.Rollback(context.WithoutCancel(ctx))
+		return nil, p.closedOr(err)
 	}
-	if err := fn(pgTx{ctx: run, tx: tx, pushChannel: p.pushChannel}); err != nil {
-		return err
-	}
-	return tx.Commit(run)
+	return pgGroup{p: p, ctx: ctx, tx: tx}, nil
 }
+
+// pgGroup is a group's transaction, holding the write lock.
+type pgGroup struct {
+	p   *Postgres
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// run runs one write in a savepoint, which on PostgreSQL is also what
+// keeps a failed statement from aborting the whole group.
+func (g pgGroup) run(r *writeRequest) (res writeResult) {
+	sp, err := g.tx.Begin(g.ctx)
+	if err != nil {
+		return writeResult{err: err}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			res = writeResult{panicked: p}
+		}
+		if res.err != nil || res.panicked != nil {
+			if err := sp.Rollback(g.ctx); err != nil {
+				res.err = errors.Join(res.err, err)
+			}
+			return
+		}
+		res.err = sp.Commit(g.ctx)
+	}()
+	res.err = r.fn(pgTx{ctx: g.ctx, tx: sp, pushChannel: g.p.pushChannel})
+	return res
+}
+
+func (g pgGroup) commit() error { return g.tx.Commit(g.ctx) }
 
 // Read runs fn in a read-only transaction on one snapshot.
 func (p *Postgres) Read(ctx context.Context, fn func(Tx) error) error {

@@ -88,6 +88,7 @@ func TestPostgresWriteWaitingForTheLockGivesUp(t *testing.T) {
 	t.Parallel()
 	url := storetest.PostgresURL(t)
 	s := openPostgres(t, url)
+	other := openPostgres(t, url) // another server on the same schema
 	release, held := make(chan struct{}), make(chan struct{})
 	holder := make(chan error)
 	go func() {
@@ -103,7 +104,7 @@ func TestPostgresWriteWaitingForTheLockGivesUp(t *testing.T) {
 	waiter := make(chan error)
 	ran := false
 	go func() {
-		waiter <- s.Write(ctx, func(tx store.Tx) error { ran = true; return tx.PutSecret("late", []byte("v")) })
+		waiter <- other.Write(ctx, func(tx store.Tx) error { ran = true; return tx.PutSecret("late", []byte("v")) })
 	}()
 	waitForLockWaiters(t, url, 1)
 	cancel()

@@ -41,13 +41,7 @@ type SQLite struct {
 	checkpointing atomic.Bool
 	background    sync.WaitGroup
 
-	writes  chan *writeRequest // the writer's queue, first come first served
-	stop    chan struct{}      // closed by Close: the writer answers what is queued and exits
-	stopped chan struct{}      // closed when the writer has exited
-	// closing guards the queue's entrance: Write enqueues under the read
-	// lock, so once Close has set closed nothing more can arrive.
-	closing sync.RWMutex
-	closed  bool
+	writes *groupWriter
 }
 
 // stmtCache keeps each query prepared once per pool: parsing SQL again on
@@ -194,16 +188,22 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 	}
 	reader.SetMaxOpenConns(4)
 	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, stmts: map[*sql.DB]*stmtCache{},
-		writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{})}
+		writes: newGroupWriter()}
 	for _, db := range []*sql.DB{writer, reader} {
 		s.stmts[db] = &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
 	}
 	if err := s.migrate(ctx); err != nil {
-		close(s.stopped)
-		s.Close()
+		s.closeDB()
 		return nil, err
 	}
-	go s.writeLoop()
+	cache := s.stmts[s.writer]
+	go s.writes.run(func(ctx context.Context) (groupTx, error) {
+		tx, err := s.writer.BeginTx(ctx, nil)
+		return sqliteGroup{sqlTx{ctx: ctx, tx: tx, stmts: cache}}, err
+	}, func(ctx context.Context) {
+		cache.prepareWanted(ctx)
+		s.boundWAL(ctx)
+	})
 	return s, nil
 }
 
@@ -252,14 +252,12 @@ func (s *SQLite) WALSize() int64 {
 
 // Close releases the database, after the writes already queued.
 func (s *SQLite) Close() error {
-	s.closing.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.stop)
-	}
-	s.closing.Unlock()
-	<-s.stopped
+	s.writes.close()
 	s.background.Wait()
+	return s.closeDB()
+}
+
+func (s *SQLite) closeDB() error {
 	for _, c := range s.stmts {
 		c.close()
 	}
@@ -309,129 +307,23 @@ func (s *SQLite) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// ErrClosed answers a write asked for after Close.
-var ErrClosed = errors.New("store: closed")
-
 // Write runs fn in a write transaction; fn's error rolls back what fn did.
 // It returns once the change is durable (committed, and with
-// synchronous=FULL on disk, fsynced) or failed.
-//
-// Writes are committed in groups: the writer runs every queued fn in one
-// transaction, each in a savepoint of its own, and commits once, so a
-// burst of writes shares one fsync instead of paying one each. The queue is
-// first come, first served, so no writer waits behind later arrivals. Each
-// fn sees the writes queued before it, exactly as if they had been
-// committed one by one; its outcome is reported only after the group's
-// commit, so an acknowledged write is never one that a crash can lose.
-//
-// fn runs on the writer's goroutine and must not call Write. ctx is
-// checked before fn runs: a write whose caller gave up is skipped, but one
-// that has started always finishes, so Write waits for it.
+// synchronous=FULL on disk, fsynced) or failed. Writes are committed in
+// groups by the store's one writer (groupWriter); fn must not call Write.
 func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
-	s.closing.RLock()
-	if s.closed {
-		s.closing.RUnlock()
-		return ErrClosed
-	}
-	select {
-	case s.writes <- req:
-		s.closing.RUnlock()
-	case <-ctx.Done():
-		s.closing.RUnlock()
-		return ctx.Err()
-	}
-	res := <-req.done
-	if res.panicked != nil {
-		panic(res.panicked) // on the caller's goroutine, where its recovery is
-	}
-	return res.err
+	return s.writes.submit(ctx, fn)
 }
 
-// maxGroup bounds a group: enough to share an fsync among any realistic
-// burst, few enough that the first write in a group is not held long.
-const maxGroup = 128
+// sqliteGroup is a group's transaction on the writer's connection.
+type sqliteGroup struct{ stx sqlTx }
 
-type writeRequest struct {
-	ctx  context.Context
-	fn   func(Tx) error
-	done chan writeResult
-}
-
-type writeResult struct {
-	err      error
-	panicked any
-}
-
-// writeLoop is the writer: it takes the first queued write, runs it and
-// every write queued meanwhile in one transaction, and commits.
-func (s *SQLite) writeLoop() {
-	defer close(s.stopped)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cache := s.stmts[s.writer]
-	for {
-		var first *writeRequest
-		select {
-		case first = <-s.writes:
-		case <-s.stop:
-			// Close waited for every Write already past the entrance; what
-			// they queued is still answered.
-			for {
-				select {
-				case r := <-s.writes:
-					s.commitGroup(ctx, cache, r)
-				default:
-					return
-				}
-			}
-		}
-		s.commitGroup(ctx, cache, first)
-		cache.prepareWanted(ctx)
-		s.boundWAL(ctx)
-	}
-}
-
-func (s *SQLite) commitGroup(ctx context.Context, cache *stmtCache, first *writeRequest) {
-	group := []*writeRequest{first}
-	results := make([]writeResult, 0, maxGroup)
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		first.done <- writeResult{err: err}
-		return
-	}
-	stx := sqlTx{ctx: ctx, tx: tx, stmts: cache}
-	for i := 0; i < len(group); i++ {
-		results = append(results, runInSavepoint(stx, group[i]))
-		if len(group) < maxGroup {
-			select {
-			case r := <-s.writes:
-				group = append(group, r)
-			default:
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		for i := range results {
-			if results[i].err == nil && results[i].panicked == nil {
-				results[i].err = err
-			}
-		}
-	}
-	for i, r := range group {
-		r.done <- results[i]
-	}
-}
+func (g sqliteGroup) run(r *writeRequest) writeResult { return runInSavepoint(g.stx, r) }
+func (g sqliteGroup) commit() error                   { return g.stx.tx.Commit() }
 
 // runInSavepoint runs one write so that its failure, or its panic, undoes
 // only its own changes.
 func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
-	if err := r.ctx.Err(); err != nil {
-		return writeResult{err: err}
-	}
 	if _, err := stx.exec("SAVEPOINT write"); err != nil {
 		return writeResult{err: err}
 	}

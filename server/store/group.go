@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrClosed answers a write asked for after Close.
+var ErrClosed = errors.New("store: closed")
+
+// groupWriter is a store's one writer, shared by both engines: writes
+// queue first come, first served, and the writer runs every queued write
+// in one transaction, each in a savepoint of its own, and commits once.
+// A burst of writes shares one commit (one fsync on SQLite, one round of
+// the write lock and one WAL flush on PostgreSQL) instead of paying one
+// each. Each write sees the writes queued before it, exactly as if they
+// had been committed one by one; its outcome is reported only after the
+// group's commit, so an acknowledged write is never one a crash can lose.
+type groupWriter struct {
+	writes  chan *writeRequest
+	stop    chan struct{} // closed by close: the writer answers what is queued and exits
+	stopped chan struct{} // closed when the writer has exited
+	// closing guards the queue's entrance: submit enqueues under the read
+	// lock, so once close has set closed nothing more can arrive.
+	closing sync.RWMutex
+	closed  bool
+}
+
+// groupTx is one group's transaction, as an engine runs it.
+type groupTx interface {
+	// run runs one write in a savepoint: its failure or panic undoes only
+	// its own changes.
+	run(r *writeRequest) writeResult
+	commit() error
+}
+
+// maxGroup bounds a group: enough to share a commit among any realistic
+// burst, few enough that the first write in a group is not held long.
+const maxGroup = 128
+
+type writeRequest struct {
+	ctx   context.Context
+	fn    func(Tx) error
+	state atomic.Int32 // queued, started or abandoned
+	done  chan writeResult
+}
+
+const (
+	queued int32 = iota
+	started
+	abandoned
+)
+
+type writeResult struct {
+	err      error
+	panicked any
+}
+
+func newGroupWriter() *groupWriter {
+	return &groupWriter{writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{})}
+}
+
+// submit queues fn and waits for its outcome. A caller whose ctx ends
+// while its write waits in the queue (or for the write lock) gets ctx's
+// error and the write is not done; one that has started always finishes,
+// and submit waits for it. fn runs on the writer's goroutine and must not
+// write itself.
+func (g *groupWriter) submit(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	g.closing.RLock()
+	if g.closed {
+		g.closing.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case g.writes <- req:
+		g.closing.RUnlock()
+	case <-ctx.Done():
+		g.closing.RUnlock()
+		return ctx.Err()
+	}
+	var res writeResult
+	select {
+	case res = <-req.done:
+	case <-ctx.Done():
+		if req.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		res = <-req.done
+	}
+	if res.panicked != nil {
+		panic(res.panicked) // on the caller's goroutine, where its recovery is
+	}
+	return res.err
+}
+
+// start claims a queued write for running; a write its caller abandoned
+// is answered as skipped instead.
+func (r *writeRequest) start() (writeResult, bool) {
+	if !r.state.CompareAndSwap(queued, started) {
+		return writeResult{err: context.Canceled}, false
+	}
+	if err := r.ctx.Err(); err != nil {
+		return writeResult{err: err}, false
+	}
+	return writeResult{}, true
+}
+
+// run is the writer's loop: it takes the first queued write, opens a
+// group with begin, runs it and every write queued meanwhile, commits,
+// then does between's housekeeping, until close.
+func (g *groupWriter) run(begin func(context.Context) (groupTx, error), between func(context.Context)) {
+	defer close(g.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for {
+		select {
+		case first := <-g.writes:
+			g.commitGroup(ctx, begin, first)
+			if between != nil {
+				between(ctx)
+			}
+		case <-g.stop:
+			// close waited for every submit already past the entrance;
+			// what they queued is still answered.
+			for {
+				select {
+				case r := <-g.writes:
+					g.commitGroup(ctx, begin, r)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (g *groupWriter) commitGroup(ctx context.Context, begin func(context.Context) (groupTx, error), first *writeRequest) {
+	group := []*writeRequest{first}
+	tx, err := begin(ctx)
+	if err != nil {
+		first.done <- writeResult{err: err}
+		return
+	}
+	results := make([]writeResult, 0, maxGroup)
+	for i := 0; i < len(group); i++ {
+		res, ok := group[i].start()
+		if ok {
+			res = tx.run(group[i])
+		}
+		results = append(results, res)
+		if len(group) < maxGroup {
+			select {
+			case r := <-g.writes:
+				group = append(group, r)
+			default:
+			}
+		}
+	}
+	if err := tx.commit(); err != nil {
+		for i := range results {
+			if results[i].err == nil && results[i].panicked == nil {
+				results[i].err = err
+			}
+		}
+	}
+	for i, r := range group {
+		r.done <- results[i]
+	}
+}
+
+// close lets the queued writes finish and stops the writer.
+func (g *groupWriter) close() {
+	g.closing.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.stop)
+	}
+	g.closing.Unlock()
+	<-g.stopped
+}
+
+// queuedWrites is how many writes wait in the queue (for tests).
+func (g *groupWriter) queuedWrites() int { return len(g.writes) }
