@@ -126,11 +126,16 @@ func TestControlCallsAndAnswers(t *testing.T) {
 	}
 
 	fake.body = `{"now":"2026-03-04T09:51:00Z","offset":"10m0s","offset_seconds":600}`
-	for name, call := range map[string]func() (ServerClock, error){
-		"clock read":    func() (ServerClock, error) { return c.ServerClock(ctx) },
-		"clock advance": func() (ServerClock, error) { return c.AdvanceClock(ctx, 10*time.Minute) },
+	// In this order: the advance is the request checked after the loop.
+	for _, step := range []struct {
+		name string
+		call func() (ServerClock, error)
+	}{
+		{"clock read", func() (ServerClock, error) { return c.ServerClock(ctx) }},
+		{"clock advance", func() (ServerClock, error) { return c.AdvanceClock(ctx, 10*time.Minute) }},
 	} {
-		clock, err := call()
+		name := step.name
+		clock, err := step.call()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
