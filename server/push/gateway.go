@@ -25,9 +25,10 @@ type Config struct {
 	// ack, possibly from inside Send. Every message Send accepts ends in
 	// exactly one OnAck or OnDrop, unless the gateway shuts down first.
 	OnDrop func(id, token string, reason DropReason)
-	// OnConnect is called when a phone's socket for token is up, from the
-	// connection's goroutine: a server that keeps messages elsewhere (one
-	// of several sharing a database) offers the phone what it missed.
+	// OnConnect is called when a phone's socket for token is up, on the
+	// goroutine that upgraded it, outside the gateway's lock: a server that
+	// keeps messages elsewhere (one of several sharing a database) offers
+	// the phone what it missed.
 	OnConnect func(token string)
 
 	Now    func() time.Time // default time.Now
