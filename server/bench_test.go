@@ -21,7 +21,7 @@ var benchPhones = flag.Int("phones", 1000, "connected phones in BenchmarkCreateT
 
 // BenchmarkCreateToPhone measures a challenge's trip from the backend's
 // create call to the phone's websocket, with many phones connected: the API
-// call, the SQLite commit (WAL, synchronous=FULL, on disk), the outbox
+// call, the SQLite commit (WAL, fsynced, on disk), the outbox
 // hand-over and the push frame.
 //
 //	go test -run '^$' -bench CreateToPhone -benchtime=2000x ./server/ -args -phones=1000 [-store=memory]
@@ -54,7 +54,7 @@ func BenchmarkCreateToPhone(b *testing.B) {
 	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds()), "p99-µs")
 }
 
-var benchStore = flag.String("store", "disk", "disk (SQLite WAL, synchronous=FULL) or memory")
+var benchStore = flag.String("store", "disk", "disk (SQLite WAL, fsynced) or memory")
 
 func benchDataDir(b *testing.B) string {
 	if *benchStore == "memory" {

@@ -27,7 +27,7 @@ connection. The machine's ECDSA P-256 rate is measured in the same run, and
 approvals are reported as a fraction of what it allows.
 
 Examples:
-  pushsim bench                       # in-process server on disk (synchronous=FULL), about a minute
+  pushsim bench                       # in-process server on disk (fsync per commit), about a minute
   pushsim bench --json > run.json     # the same, one JSON object on stdout
   pushsim bench --memory              # in-process server with its state in memory
   pushsim bench --url http://127.0.0.1:4010 --idle-conns 0

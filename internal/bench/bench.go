@@ -9,7 +9,7 @@
 // the same on any machine.
 //
 // Against an in-process server the defaults are the production ones (on
-// disk, WAL, synchronous=FULL) except the push-bombing cap and the
+// disk, each acknowledged write fsynced) except the push-bombing cap and the
 // per-address socket cap, which a load test from one address must lift.
 // Against a URL the server is taken as it is.
 package bench
@@ -164,7 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		defer stop()
-		res.Target = "in-process, on disk (WAL, synchronous=FULL)"
+		res.Target = "in-process, on disk (WAL, fsynced before each answer)"
 		if cfg.Memory {
 			res.Target = "in-process, in memory"
 		}

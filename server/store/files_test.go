@@ -85,3 +85,34 @@ func TestMemoryStoreLeavesNothing(t *testing.T) {
 		t.Fatalf("scratch directory left behind: %v", err)
 	}
 }
+
+// The log that is fsynced is the one at the path: should SQLite ever
+// delete and recreate it, the file held open for syncing follows.
+func TestWALSyncFollowsTheFileAtThePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pushsim.db-wal")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := &walFile{path: path}
+	defer w.close()
+	if err := w.sync(); err != nil {
+		t.Fatal(err)
+	}
+	first := w.f
+	os.Remove(path)
+	if err := os.WriteFile(path, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sync(); err != nil {
+		t.Fatal(err)
+	}
+	held, _ := w.f.Stat()
+	now, _ := os.Stat(path)
+	if w.f == first || !os.SameFile(held, now) {
+		t.Fatal("still syncing the deleted log")
+	}
+	os.Remove(path)
+	if err := w.sync(); err != nil || w.f != nil {
+		t.Fatalf("sync with the log gone (copied back and removed): %v, holding %v", err, w.f)
+	}
+}

@@ -18,6 +18,13 @@ var ErrClosed = errors.New("store: closed")
 // each. Each write sees the writes queued before it, exactly as if they
 // had been committed one by one; its outcome is reported only after the
 // group's commit, so an acknowledged write is never one a crash can lose.
+//
+// Where the commit only makes a group visible and durability is a separate
+// step (SQLite's log written but not yet fsynced), sync is that step, and
+// it runs beside the writer: the writer hands each committed group to the
+// syncer and goes on with the next, so the writer never waits on the disk
+// and one sync covers every group committed while the previous one ran.
+// Callers are still answered only once their group is durable.
 type groupWriter struct {
 	writes  chan *writeRequest
 	stop    chan struct{} // closed by close: the writer answers what is queued and exits
@@ -26,6 +33,15 @@ type groupWriter struct {
 	// lock, so once close has set closed nothing more can arrive.
 	closing sync.RWMutex
 	closed  bool
+
+	sync      func() error        // nil: a commit is durable when it returns
+	committed chan committedGroup // from the writer to the syncer, in commit order
+}
+
+// committedGroup is a group waiting for its commit to be made durable.
+type committedGroup struct {
+	group   []*writeRequest
+	results []writeResult
 }
 
 // groupTx is one group's transaction, as an engine runs it.
@@ -58,8 +74,14 @@ type writeResult struct {
 	panicked any
 }
 
-func newGroupWriter() *groupWriter {
-	return &groupWriter{writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{})}
+// newGroupWriter makes a writer; sync, if not nil, is what makes a
+// committed group durable (see groupWriter).
+func newGroupWriter(sync func() error) *groupWriter {
+	g := &groupWriter{writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{}), sync: sync}
+	if sync != nil {
+		g.committed = make(chan committedGroup, maxGroup)
+	}
+	return g
 }
 
 // submit queues fn and waits for its outcome. A caller whose ctx ends
@@ -116,6 +138,11 @@ func (r *writeRequest) start() (writeResult, bool) {
 // then does between's housekeeping, until close.
 func (g *groupWriter) run(begin func(context.Context) (groupTx, error), between func(context.Context)) {
 	defer close(g.stopped)
+	if g.sync != nil {
+		synced := make(chan struct{})
+		go g.syncLoop(synced)
+		defer func() { close(g.committed); <-synced }()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for {
@@ -162,13 +189,53 @@ func (g *groupWriter) commitGroup(ctx context.Context, begin func(context.Contex
 			}
 		}
 	}
-	if err := tx.commit(); err != nil {
-		for i := range results {
-			if results[i].err == nil && results[i].panicked == nil {
-				results[i].err = err
+	failAll(results, tx.commit())
+	if g.sync != nil {
+		g.committed <- committedGroup{group, results}
+		return
+	}
+	answer(group, results)
+}
+
+// syncLoop makes committed groups durable, as many as have been committed
+// since its last sync at once, and answers their writes in commit order.
+func (g *groupWriter) syncLoop(done chan<- struct{}) {
+	defer close(done)
+	for first := range g.committed {
+		batch := []committedGroup{first}
+	more:
+		for {
+			select {
+			case c, ok := <-g.committed:
+				if !ok {
+					break more
+				}
+				batch = append(batch, c)
+			default:
+				break more
 			}
 		}
+		err := g.sync()
+		for _, c := range batch {
+			failAll(c.results, err)
+			answer(c.group, c.results)
+		}
 	}
+}
+
+// failAll turns every success in results into err, when there is one.
+func failAll(results []writeResult, err error) {
+	if err == nil {
+		return
+	}
+	for i := range results {
+		if results[i].err == nil && results[i].panicked == nil {
+			results[i].err = err
+		}
+	}
+}
+
+func answer(group []*writeRequest, results []writeResult) {
 	for i, r := range group {
 		r.done <- results[i]
 	}

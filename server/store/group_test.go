@@ -119,3 +119,57 @@ func waitQueued(t *testing.T, s *SQLite, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// fakeGroup is a group transaction that only counts commits.
+type fakeGroup struct{ commits chan<- struct{} }
+
+func (f fakeGroup) run(r *writeRequest) writeResult { return writeResult{err: r.fn(nil)} }
+func (f fakeGroup) commit() error                   { f.commits <- struct{}{}; return nil }
+
+// A committed group is answered only once it is durable, and the writer
+// does not wait for that: the next group commits while the sync runs.
+// A failed sync fails the writes it was to make durable.
+func TestWritesAreAnsweredOnlyOnceSynced(t *testing.T) {
+	commits := make(chan struct{}, 8)
+	syncing, releaseSync := make(chan struct{}), make(chan error)
+	g := newGroupWriter(func() error { syncing <- struct{}{}; return <-releaseSync })
+	go g.run(func(context.Context) (groupTx, error) { return fakeGroup{commits}, nil }, nil)
+
+	write := func() <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- g.submit(context.Background(), func(Tx) error { return nil }) }()
+		return done
+	}
+	first := write()
+	await(t, commits, "first commit")
+	await(t, syncing, "first sync")
+	second := write()
+	await(t, commits, "second commit while the first sync runs")
+	select {
+	case err := <-first:
+		t.Fatalf("write answered (%v) before its sync finished", err)
+	default:
+	}
+	releaseSync <- nil
+	if err := await(t, first, "first write's answer"); err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	await(t, syncing, "second sync")
+	releaseSync <- errors.New("disk gone")
+	if err := await(t, second, "second write's answer"); err == nil || err.Error() != "disk gone" {
+		t.Fatalf("write whose sync failed: %v", err)
+	}
+	g.close()
+}
+
+// await receives from ch, failing the test rather than hanging it.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s after 10s", what)
+		panic("unreachable")
+	}
+}

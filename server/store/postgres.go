@@ -84,7 +84,7 @@ func OpenPostgres(ctx context.Context, url string, o PostgresOptions) (*Postgres
 		pool.Close()
 		return nil, err
 	}
-	p.writes = newGroupWriter()
+	p.writes = newGroupWriter(nil)
 	go p.writes.run(p.beginGroup, nil)
 	return p, nil
 }
