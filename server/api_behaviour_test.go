@@ -184,3 +184,25 @@ func TestHostileRequests(t *testing.T) {
 		t.Fatalf("rejected requests created %d services", len(list.Services))
 	}
 }
+
+// A 20404 under an entity names what is missing: the service, or the
+// entity in a service that exists.
+func TestMissingServiceOrEntityIsNamed(t *testing.T) {
+	h := newHarness(t, "", newClock())
+	var svc struct{ Sid string }
+	h.account(http.MethodPost, "/v2/Services", url.Values{"FriendlyName": {"named"}}, http.StatusCreated, &svc)
+	missing := "VA" + strings.Repeat("0", 32)
+	for _, c := range []struct{ path, names, notNames string }{
+		{"/v2/Services/" + svc.Sid + "/Entities/nobody/Challenges", "/Services/" + svc.Sid + "/Entities/nobody", ""},
+		{"/v2/Services/" + missing + "/Entities/nobody/Challenges", "/Services/" + missing, "/Entities/"},
+		{"/v2/Services/" + missing + "/Entities/nobody", "/Services/" + missing, "/Entities/"},
+	} {
+		status, _, body := h.call(http.MethodGet, c.path, nil, h.sid, h.token)
+		expectError(t, status, body, http.StatusNotFound, 20404)
+		var e twilioError
+		json.Unmarshal(body, &e)
+		if !strings.Contains(e.Message, c.names) || c.notNames != "" && strings.Contains(e.Message, c.notNames) {
+			t.Errorf("GET %s: %q, want it to name %s", c.path, e.Message, c.names)
+		}
+	}
+}

@@ -184,11 +184,16 @@ func serviceIn(tx store.Tx, sid string) (store.Service, error) {
 	return s, notFound(err, "/Services/"+sid)
 }
 
+// entityIn finds an entity of a service. An entity exists only in a service
+// that exists, so the service is read only to tell which of the two is
+// missing.
 func entityIn(tx store.Tx, serviceSid, identity string) (store.Entity, error) {
-	if _, err := serviceIn(tx, serviceSid); err != nil {
-		return store.Entity{}, err
-	}
 	en, err := tx.GetEntity(serviceSid, identity)
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := serviceIn(tx, serviceSid); err != nil {
+			return store.Entity{}, err
+		}
+	}
 	return en, notFound(err, "/Services/"+serviceSid+"/Entities/"+identity)
 }
 
