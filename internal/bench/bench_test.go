@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushsim/pushsim/server"
+	"github.com/pushsim/pushsim/server/servertest"
 )
 
 // A small run measures every phase against an in-process server and
@@ -57,5 +60,21 @@ func TestSustainedRun(t *testing.T) {
 	}
 	if res.SustainCreates != 400 || res.SustainFirstPerS <= 0 || res.SustainLastPerS <= 0 || res.SustainWALLimit <= 0 || res.SustainWALMaxBytes <= 0 {
 		t.Fatalf("sustained: %+v", res)
+	}
+}
+
+// Against a URL, the server's memory is not this process's: a sustained
+// run reports none rather than the load generator's own.
+func TestSustainedRunAgainstURLReportsNoMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and enrolls phones")
+	}
+	srv := servertest.Start(t, servertest.Options{Config: server.Config{MaxPendingPerFactor: -1}})
+	res, err := Run(context.Background(), Config{URL: srv.URL, AccountSid: srv.AccountSid, AuthToken: srv.Auth, Phones: 4, Clients: 4, Sustain: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SustainCreates != 200 || res.SustainFirstPerS <= 0 || res.RSSStartBytes != 0 || res.RSSEndBytes != 0 {
+		t.Fatalf("sustained against a URL: %+v", res)
 	}
 }

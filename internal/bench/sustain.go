@@ -32,7 +32,12 @@ func (l *lab) sustain(ctx context.Context, cfg Config, srv *server.Server, res *
 			res.SustainWALLimit = store.DefaultWALLimit
 		}
 	}
-	res.RSSStartBytes = rss()
+	// Only an in-process server's memory is this process's; a server at
+	// a URL is weighed by whoever runs it.
+	inProcess := srv != nil
+	if inProcess {
+		res.RSSStartBytes = rss()
+	}
 	watch, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {
@@ -78,7 +83,9 @@ func (l *lab) sustain(ctx context.Context, cfg Config, srv *server.Server, res *
 	res.SustainCreates = cfg.Sustain
 	res.SustainFirstPerS = float64(tenth) / marks[int64(tenth)].Sub(start).Seconds()
 	res.SustainLastPerS = float64(tenth) / marks[int64(cfg.Sustain)].Sub(marks[int64(cfg.Sustain-tenth)]).Seconds()
-	res.RSSEndBytes = rss()
+	if inProcess {
+		res.RSSEndBytes = rss()
+	}
 	return nil
 }
 
