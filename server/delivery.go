@@ -16,8 +16,9 @@ import (
 )
 
 // pushOutbox moves push rows from the durable outbox into the push gateway
-// and records their fate. A row stays pending until the phone acks it, so a
-// restart hands every unacked, unexpired push to the gateway again.
+// and records their fate. A row stays pending until the phone acks it, so
+// a phone that comes back, after its own outage or the server's, is
+// offered every unacked, unexpired push again (pushoffers.go).
 type pushOutbox struct {
 	store  store.Store
 	gw     *push.Gateway
@@ -36,9 +37,9 @@ type pushOutbox struct {
 	doubles map[string]push.Message
 	again   []push.Message
 
-	// shared is the store when other servers share it; nil on SQLite.
-	// See sharedPushes.
-	shared sharedPushes
+	// offers serve the phones from the outbox as they connect; see
+	// pushOffers.
+	offers pushOffers
 }
 
 type delayedPush struct {
@@ -49,8 +50,9 @@ type delayedPush struct {
 func newPushOutbox(st store.Store, now func() time.Time, log *slog.Logger, f *faults.Set) *pushOutbox {
 	p := &pushOutbox{store: st, now: now, log: log, faults: f, wakeUp: make(chan struct{}, 1),
 		finished: map[string]string{}, doubles: map[string]push.Message{}}
+	p.offers = pushOffers{tokens: map[string]bool{}, handed: map[string]time.Time{}}
 	if sh, ok := st.(store.Shared); ok {
-		p.shared = sharedPushes{store: sh, offers: map[string]bool{}, handed: map[string]time.Time{}}
+		p.offers.shared = sh
 	}
 	return p
 }
@@ -79,10 +81,9 @@ func (p *pushOutbox) onAck(id, _ string) {
 
 func (p *pushOutbox) onDrop(id, _ string, reason push.DropReason) {
 	if reason == push.DropOverloaded {
-		// Keep the row pending; a restart or rearm offers it again, or,
-		// on a shared store, the next sweep.
+		// Keep the row pending: the next sweep offers it again.
 		p.mu.Lock()
-		delete(p.shared.handed, id)
+		delete(p.offers.handed, id)
 		p.mu.Unlock()
 		return
 	}
@@ -103,11 +104,7 @@ const flushSlice = 200
 
 // run hands due rows to the gateway until ctx ends.
 func (p *pushOutbox) run(ctx context.Context) {
-	if p.shared.store == nil {
-		if err := p.store.Write(ctx, func(tx store.Tx) error { return tx.RearmOutbox(store.OutboxPush) }); err != nil && ctx.Err() == nil {
-			p.log.Error("rearm push outbox", "err", err)
-		}
-	} else {
+	if p.offers.shared != nil {
 		listening := make(chan struct{})
 		go func() { defer close(listening); p.listen(ctx) }()
 		defer func() { <-listening }()
@@ -193,7 +190,9 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 			if o.ExpiresAt == nil || isStale(o, now) {
 				o.State, o.LastError = store.OutboxDropped, string(push.DropExpired)
 			} else {
-				// Handed to memory: not due again unless the server restarts.
+				// Not due again: its phone is offered it when it
+				// connects, and the row is due once more only to be
+				// marked dropped after its expiry.
 				o.NextAttempt = verify.HandedOverUntil(now, *o.ExpiresAt)
 				handOver = append(handOver, o)
 			}
@@ -206,54 +205,108 @@ func (p *pushOutbox) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.shared.store != nil {
-		handOver = p.localUnhanded(handOver)
-	}
-	p.handOver(handOver)
+	p.handOver(p.localUnhanded(handOver))
 	return nil
 }
 
-// committed hands over a committed transaction's pushes. On a shared
-// store only the phones connected here are this server's to serve; the
-// others hear of theirs from the store's announcement.
-func (p *pushOutbox) committed(items []store.OutboxItem) {
-	if p.shared.store != nil {
-		items = p.localUnhanded(items)
+// reserve is called inside the transaction that adds pushes: until
+// committed has seen them, offers leave them alone, so that a phone
+// connecting at that moment does not get one before the push faults
+// have had their say.
+func (p *pushOutbox) reserve(items []store.OutboxItem) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, o := range items {
+		if o.ExpiresAt != nil {
+			p.offers.handed[o.Ref] = message(o).ExpiresAt
+		}
 	}
-	p.handOver(items)
 }
 
-// handOver gives pushes whose rows are marked as handed over to the
-// gateway, through the push faults in force.
-func (p *pushOutbox) handOver(items []store.OutboxItem) {
+// committed hands over a committed transaction's pushes to the phones
+// connected here, through the push faults. The others are offered theirs
+// when they connect (or, on a shared store, when the server holding their
+// phone hears the store's announcement).
+func (p *pushOutbox) committed(items []store.OutboxItem) {
+	items = p.throughFaults(items)
+	var now, away, lost []store.OutboxItem
+	p.mu.Lock()
 	for _, o := range items {
-		msg := push.Message{ID: o.Ref, Token: o.Target, Data: flatten(o.Params), ExpiresAt: *o.ExpiresAt, NowOnly: isNowOnly(o)}
-		if msg.NowOnly {
-			msg.ExpiresAt = o.DateCreated.Add(nowOnlyGrace)
+		switch {
+		case o.ExpiresAt != nil && p.gw.Connected(o.Target):
+			now = append(now, o)
+		case o.ExpiresAt != nil && isNowOnly(o) && p.offers.shared == nil:
+			// Time to live 0: now or never, and the phone is away. (On
+			// a shared store it may be connected to another server,
+			// which the announcement reaches.)
+			lost = append(lost, o)
+		default:
+			delete(p.offers.handed, o.Ref)
+			away = append(away, o)
 		}
+	}
+	p.mu.Unlock()
+	for _, o := range lost {
+		p.finish(o.Ref, store.OutboxDropped)
+	}
+	p.handOver(now)
+	for _, o := range away {
+		// Connected meanwhile: its offer may have passed this push over.
+		if p.gw.Connected(o.Target) {
+			p.offerTo(o.Target)
+		}
+	}
+}
+
+// throughFaults applies the push faults in force to new pushes, whether
+// their phones are connected or away, as a push service would when it is
+// handed them, and returns those to deliver now.
+func (p *pushOutbox) throughFaults(items []store.OutboxItem) []store.OutboxItem {
+	var out []store.OutboxItem
+	for _, o := range items {
 		rule, faulty := p.faults.Push(o.Params.Get("factor_sid"))
 		switch {
-		case !faulty:
+		case !faulty || o.ExpiresAt == nil:
 		case rule.Mode == faults.PushDrop:
-			// Lost for good, as a real push service loses one: a restart
-			// must not find it again.
+			// Lost for good, as a real push service loses one: no offer
+			// finds it again.
 			p.log.Info("push dropped by a fault", "id", o.Ref, "factor_sid", o.Params.Get("factor_sid"))
 			p.finish(o.Ref, store.OutboxDropped)
 			continue
 		case rule.Mode == faults.PushDelay:
 			p.log.Info("push delayed by a fault", "id", o.Ref, "factor_sid", o.Params.Get("factor_sid"), "delay", rule.Delay)
+			msg := message(o)
 			p.mu.Lock()
+			// Held here: offers must not deliver it early.
+			p.offers.handed[o.Ref] = msg.ExpiresAt
 			p.delayed = append(p.delayed, delayedPush{msg: msg, due: p.now().Add(rule.Delay)})
 			p.mu.Unlock()
 			p.wake()
 			continue
 		case rule.Mode == faults.PushDuplicate:
 			p.mu.Lock()
-			p.doubles[msg.ID] = msg
+			p.doubles[o.Ref] = message(o)
 			p.mu.Unlock()
 		}
-		p.send(msg)
+		out = append(out, o)
 	}
+	return out
+}
+
+// handOver gives pushes whose rows are marked as handed over to the
+// gateway.
+func (p *pushOutbox) handOver(items []store.OutboxItem) {
+	for _, o := range items {
+		p.send(message(o))
+	}
+}
+
+func message(o store.OutboxItem) push.Message {
+	msg := push.Message{ID: o.Ref, Token: o.Target, Data: flatten(o.Params), ExpiresAt: *o.ExpiresAt, NowOnly: isNowOnly(o)}
+	if msg.NowOnly {
+		msg.ExpiresAt = o.DateCreated.Add(nowOnlyGrace)
+	}
+	return msg
 }
 
 func (p *pushOutbox) send(msg push.Message) {

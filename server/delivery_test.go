@@ -62,12 +62,20 @@ func (p *phone) pushSecret() string {
 
 // TestOfflinePhoneGetsPushOnReconnect: a challenge created while the phone
 // was away arrives as soon as it reconnects within the TTL, and never after.
+// Meanwhile the push waits in the outbox on disk, not in the server's
+// memory, so phones that stay away for days cost the server nothing.
 func TestOfflinePhoneGetsPushOnReconnect(t *testing.T) {
 	h := newHarness(t, "", newClock())
 	h.run()
 	_, p := setup(h, aliceID)
 
 	sid := h.challenge(p, url.Values{"Details.Message": {"Approve sign-in?"}})
+	for range 3 {
+		h.challenge(p, nil) // more for the phone that is away
+	}
+	if q := h.srv.PushStats().Queued; q != 0 {
+		t.Fatalf("%d pushes held in memory for a phone that is away", q)
+	}
 	r, _ := h.connectPush(t, p.pushSecret())
 	m, ok := r.next(t, 5*time.Second)
 	if !ok {
@@ -80,13 +88,19 @@ func TestOfflinePhoneGetsPushOnReconnect(t *testing.T) {
 		}
 	}
 
+	for range 3 {
+		if _, ok := r.next(t, 5*time.Second); !ok {
+			t.Fatal("the other pushes made while away did not arrive")
+		}
+	}
+
 	// Connected: a new challenge arrives at once.
 	sid2 := h.challenge(p, nil)
 	if m, ok := r.next(t, 5*time.Second); !ok || m.Data["challenge_sid"] != sid2 {
 		t.Fatalf("live push: %v %v", ok, m.Data)
 	}
-	// Both acks reach the outbox, so neither is offered again.
-	waitFor(t, func() bool { return countOutboxState(t, h, "push", "done") == 2 })
+	// Every ack reaches the outbox, so none is offered again.
+	waitFor(t, func() bool { return countOutboxState(t, h, "push", "done") == 5 })
 }
 
 func TestExpiredPushNeverDelivered(t *testing.T) {
@@ -299,5 +313,26 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A push with a time to live of 0 is delivered now or never: for a phone
+// that is away it is dropped at once, and the phone does not get it when it
+// comes back a moment later.
+func TestNowOnlyPushForPhoneAwayIsDropped(t *testing.T) {
+	h := newHarness(t, "", newClock())
+	h.run()
+	_, p := setup(h, aliceID)
+	first := h.challenge(p, nil)
+	h.account(http.MethodPost, p.entityPath()+"/Challenges/"+first+"/Notifications", url.Values{"Ttl": {"0"}}, http.StatusCreated, nil)
+	waitFor(t, func() bool { return countOutboxState(t, h, "push", "dropped") == 1 })
+
+	r, _ := h.connectPush(t, p.pushSecret())
+	second := h.challenge(p, nil)
+	for _, want := range []string{first, second} {
+		m, ok := r.next(t, 5*time.Second)
+		if !ok || m.Data["challenge_sid"] != want || m.ID != want {
+			t.Fatalf("got %v (id %s), want the push of %s", m.Data, m.ID, want)
+		}
 	}
 }

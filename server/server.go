@@ -259,6 +259,7 @@ func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 			return guard.CheckURL(ctx, raw)
 		},
 		OnCommit: g.committed,
+		OnQueue:  func(q verify.Queued) { g.pushes.reserve(q.Pushes) },
 	})
 	if err != nil {
 		st.Close()

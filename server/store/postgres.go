@@ -691,11 +691,6 @@ func (t pgTx) DueOutbox(q DueQuery) ([]OutboxItem, error) {
 	return t.queryOutbox(where+fmt.Sprintf(" ORDER BY next_attempt, id LIMIT $%d", len(args)), args...)
 }
 
-func (t pgTx) RearmOutbox(kind string) error {
-	_, err := t.exec("UPDATE outbox SET next_attempt = 0 WHERE kind = $1 AND state = $2", kind, OutboxPending)
-	return err
-}
-
 // ClaimOutbox skips rows another transaction has locked rather than
 // waiting for them. Writes are serialised by the advisory lock, so none is
 // locked today; the clause keeps claims correct should writes ever run

@@ -862,6 +862,16 @@ func finishOutboxQuery(n int) string {
 	return "UPDATE outbox SET state = ?, updated = ? WHERE kind = ? AND +state = ? AND ref IN (?" + strings.Repeat(", ?", n-1) + ")"
 }
 
+// pendingOutboxForQuery lists the pending rows of n targets (after
+// "SELECT … FROM"). Left to
+// itself SQLite prefers the due index, which holds every pending row of
+// every phone; the partial index by target holds only the pending ones
+// and finds a phone's directly.
+func pendingOutboxForQuery(n int) string {
+	return "outbox INDEXED BY outbox_pending_target WHERE kind = ? AND state = 'pending' AND target IN (?" +
+		strings.Repeat(", ?", n-1) + ") ORDER BY id LIMIT ?"
+}
+
 const outboxColumns = "id, kind, ref, target, params, expires, state, attempts, next_attempt, last_status, last_error, created, updated"
 
 func scanOutbox(scan func(...any) error) (OutboxItem, error) {
@@ -895,8 +905,9 @@ func (t sqlTx) GetOutbox(id int64) (OutboxItem, error) {
 	return o, err
 }
 
+// queryOutbox runs "SELECT outboxColumns FROM " + query.
 func (t sqlTx) queryOutbox(query string, args ...any) ([]OutboxItem, error) {
-	rows, err := t.query("SELECT "+outboxColumns+" FROM outbox WHERE "+query, args...)
+	rows, err := t.query("SELECT "+outboxColumns+" FROM "+query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -923,12 +934,7 @@ func (t sqlTx) DueOutbox(q DueQuery) ([]OutboxItem, error) {
 		where += " AND substr(target, 1, ?) " + op + " ?"
 		args = append(args, utf8.RuneCountInString(q.TargetPrefix), q.TargetPrefix)
 	}
-	return t.queryOutbox(where+" ORDER BY next_attempt, id LIMIT ?", append(args, q.Limit)...)
-}
-
-func (t sqlTx) RearmOutbox(kind string) error {
-	_, err := t.exec("UPDATE outbox SET next_attempt = 0 WHERE kind = ? AND state = ?", kind, OutboxPending)
-	return err
+	return t.queryOutbox("outbox WHERE "+where+" ORDER BY next_attempt, id LIMIT ?", append(args, q.Limit)...)
 }
 
 // ClaimOutbox marks with a plain update after the select: SQLite's single
@@ -953,11 +959,11 @@ func (t sqlTx) PendingOutboxFor(kind string, targets []string, limit int) ([]Out
 	var out []OutboxItem
 	for len(targets) > 0 {
 		n := min(chunk, len(targets))
-		args := []any{kind, OutboxPending}
+		args := []any{kind}
 		for _, target := range targets[:n] {
 			args = append(args, target)
 		}
-		items, err := t.queryOutbox("kind = ? AND state = ? AND target IN (?"+strings.Repeat(", ?", n-1)+") ORDER BY id LIMIT ?", append(args, limit)...)
+		items, err := t.queryOutbox(pendingOutboxForQuery(n), append(args, limit)...)
 		if err != nil {
 			return nil, err
 		}
@@ -972,7 +978,7 @@ func (t sqlTx) PendingOutboxFor(kind string, targets []string, limit int) ([]Out
 }
 
 func (t sqlTx) RecentOutbox(kind string, limit int) ([]OutboxItem, error) {
-	return t.queryOutbox("kind = ? ORDER BY id DESC LIMIT ?", kind, limit)
+	return t.queryOutbox("outbox WHERE kind = ? ORDER BY id DESC LIMIT ?", kind, limit)
 }
 
 func mustAffect(res sql.Result) error {

@@ -265,9 +265,6 @@ type Tx interface {
 	FinishOutbox(kind string, refs []string, state string, at time.Time) error
 	// DueOutbox lists pending items whose next attempt is due.
 	DueOutbox(q DueQuery) ([]OutboxItem, error)
-	// RearmOutbox makes every pending item of kind due now; a restarted
-	// server uses it to hand over again what it had handed to memory.
-	RearmOutbox(kind string) error
 	// RecentOutbox lists the newest items of kind, newest first.
 	RecentOutbox(kind string, limit int) ([]OutboxItem, error)
 	// ClaimOutbox lists what DueOutbox would and moves those items' next

@@ -579,8 +579,10 @@ func (e *Engine) queuePush(tx store.Tx, q *Queued, f store.Factor, c store.Chall
 	return err
 }
 
-// HandedOverUntil is the next attempt time of a push held in memory by the
-// push service: just after it can no longer be delivered.
+// HandedOverUntil is the next attempt time of a push handed to the push
+// service, which delivers it to the phone now or when the phone connects:
+// just after it can no longer be delivered, when it is due only to be
+// marked dropped.
 func HandedOverUntil(now, expires time.Time) time.Time {
 	if expires.Before(now) {
 		return now.Add(time.Second)

@@ -61,6 +61,10 @@ type Config struct {
 	// OnCommit is called after a transaction that queued deliveries has
 	// committed, so they go out at once instead of waiting for a poll.
 	OnCommit func(Queued)
+	// OnQueue, when set, is called inside the transaction that queued
+	// pushes, before they can be seen outside it, so that whoever
+	// delivers them from the outbox leaves them to OnCommit.
+	OnQueue func(Queued)
 }
 
 // Engine applies the Verify rules on top of a Store.
@@ -135,7 +139,13 @@ func (e *Engine) write(ctx context.Context, fn func(tx store.Tx, q *Queued) erro
 	var q Queued
 	err := e.cfg.Store.Write(ctx, func(tx store.Tx) error {
 		q = Queued{}
-		return fn(tx, &q)
+		if err := fn(tx, &q); err != nil {
+			return err
+		}
+		if e.cfg.OnQueue != nil && len(q.Pushes) > 0 {
+			e.cfg.OnQueue(q)
+		}
+		return nil
 	})
 	if err != nil {
 		return mapStoreErr(err)

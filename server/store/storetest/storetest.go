@@ -45,7 +45,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OutboxAddGetUpdate", testOutboxAddGetUpdate},
 		{"OutboxDue", testOutboxDue},
 		{"OutboxFinish", testOutboxFinish},
-		{"OutboxRearm", testOutboxRearm},
 		{"OutboxRecent", testOutboxRecent},
 		{"OutboxClaim", testOutboxClaim},
 		{"OutboxPendingFor", testOutboxPendingFor},
@@ -751,30 +750,6 @@ func testOutboxFinish(t *testing.T, s store.Store) {
 				t.Errorf("item %d (%s %s): %s at %v, want %s at %v", i, o.Kind, o.Ref, o.State, o.DateUpdated, wantState, wantUpdated)
 			}
 		}
-		return nil
-	})
-}
-
-func testOutboxRearm(t *testing.T, s store.Store) {
-	later := base.Add(time.Hour)
-	addOutbox(t, s,
-		outbox(store.OutboxPush, "handed", "tok", later),
-		outbox(store.OutboxPush, "done", "tok", later),
-		outbox(store.OutboxWebhook, "hook", "https://example.com", later),
-	)
-	write(t, s, func(tx store.Tx) error {
-		if err := tx.FinishOutbox(store.OutboxPush, []string{"done"}, store.OutboxDone, base); err != nil {
-			return err
-		}
-		return tx.RearmOutbox(store.OutboxPush)
-	})
-	read(t, s, func(tx store.Tx) error {
-		items, err := tx.DueOutbox(store.DueQuery{Kind: store.OutboxPush, Now: base, Limit: 10})
-		must(t, err)
-		equalStrings(t, "pushes due after the rearm", outboxRefs(items), []string{"handed"})
-		items, err = tx.DueOutbox(store.DueQuery{Kind: store.OutboxWebhook, Now: base, Limit: 10})
-		must(t, err)
-		equalStrings(t, "webhooks due after rearming pushes", outboxRefs(items), nil)
 		return nil
 	})
 }

@@ -7,43 +7,48 @@ import (
 	"github.com/pushsim/pushsim/server/store"
 )
 
-// Pushes across servers sharing one database.
+// Pushes to the phones that are connected, from the outbox.
 //
-// On SQLite one server holds every phone, so a push goes from the
-// committing transaction straight into its gateway, and a restart hands
-// the gateway every pending row again. With several servers on one
-// PostgreSQL database a phone is connected to one of them, which need
-// not be the one that created the challenge, and the push outbox in the
-// database is the only thing they share. So each server delivers, from
+// The gateway holds only what is in flight to a connected phone. A push
+// for a phone that is away stays a pending row in the outbox, on disk,
+// and the phone is offered its pending rows when it connects: a server
+// keeps in memory what its connected phones have not acked yet, not every
+// push of every phone that has been away for a week.
+//
+// With several servers on one PostgreSQL database a phone is connected to
+// one of them, which need not be the one that created the challenge, and
+// the outbox is the only thing they share. So each server delivers, from
 // the outbox, the pushes of the phones connected to it, and finds them
 // three ways:
 //
-//   - announcement: the transaction that adds a push row announces its
-//     token (store.Shared, NOTIFY), delivered at commit to every server
-//     (LISTEN on a connection of its own); a server holding that token's
-//     phone reads the token's pending rows and hands them to its gateway;
+//   - at commit: the creating server hands the pushes of phones connected
+//     to itself over at once; on a shared store the transaction also
+//     announces the token (store.Shared, NOTIFY), delivered to every
+//     server (LISTEN on a connection of its own), and a server holding
+//     that token's phone reads the token's pending rows and hands them
+//     over;
 //   - connection: when a phone connects, its pending rows are read and
-//     handed over, so a phone that moved from a server that died gets
-//     what it missed;
+//     handed over, so a phone that was away, or that moved from a server
+//     that died, or whose server restarted, gets what it missed;
 //   - sweep: every few seconds, and whenever the listener (re)starts, the
 //     pending rows of every phone connected here are read, which covers
-//     announcements lost while the listener was down.
+//     announcements lost while the listener was down and pushes the
+//     gateway gave back (push.DropOverloaded).
 //
-// The creating server hands the pushes of phones connected to itself
-// over at once, as on SQLite, without waiting for its own announcement.
 // A row stays pending until the phone acks it, through whichever server
 // it is connected to; what a server has handed to its gateway it does
 // not hand over again (the gateway keeps it until acked or expired), so
-// announcements and sweeps do not make duplicates.
+// commits, announcements, connections and sweeps do not make duplicates.
 //
-// The rows' next attempt time plays no part in this: on a shared store a
-// restart does not rearm them, since the connection offer does the same
-// for exactly the phones that come back.
-type sharedPushes struct {
-	store store.Shared // nil when the store is not shared
-	// offers are the tokens whose pending rows are to be read on the next
+// The rows' next attempt time plays no part in this: a restart does not
+// make them due, since the connection offer does the same for exactly the
+// phones that come back. A row is due again only after its expiry, to be
+// marked dropped.
+type pushOffers struct {
+	shared store.Shared // nil when the store is not shared
+	// tokens are the tokens whose pending rows are to be read on the next
 	// turn of the loop; resync asks for every connected token's.
-	offers map[string]bool
+	tokens map[string]bool
 	resync bool
 	// handed are the message ids handed to the gateway, with when they
 	// expire, so that they are not handed over twice.
@@ -51,9 +56,10 @@ type sharedPushes struct {
 	lastSweep time.Time
 }
 
-// sharedSweepEvery is how often a server sharing the store reads the
-// pending pushes of all its phones, in case an announcement was lost.
-const sharedSweepEvery = 3 * time.Second
+// offerSweepEvery is how often a server reads the pending pushes of all
+// its phones, in case an announcement was lost or the gateway gave a push
+// back.
+const offerSweepEvery = 3 * time.Second
 
 // offerLimit bounds the rows one offer reads; a phone has a handful
 // pending (the pending cap), so this is for load tests without the cap.
@@ -61,7 +67,7 @@ const offerLimit = 5000
 
 // listen hears the store's announcements until ctx ends.
 func (p *pushOutbox) listen(ctx context.Context) {
-	p.shared.store.ListenPushes(ctx, store.PushListener{
+	p.offers.shared.ListenPushes(ctx, store.PushListener{
 		Target: func(token string) {
 			if p.gw.Connected(token) {
 				p.offerTo(token)
@@ -69,7 +75,7 @@ func (p *pushOutbox) listen(ctx context.Context) {
 		},
 		Resync: func() {
 			p.mu.Lock()
-			p.shared.resync = true
+			p.offers.resync = true
 			p.mu.Unlock()
 			p.wake()
 		},
@@ -80,15 +86,11 @@ func (p *pushOutbox) listen(ctx context.Context) {
 }
 
 // onConnect is the gateway's callback for a phone's new socket.
-func (p *pushOutbox) onConnect(token string) {
-	if p.shared.store != nil {
-		p.offerTo(token)
-	}
-}
+func (p *pushOutbox) onConnect(token string) { p.offerTo(token) }
 
 func (p *pushOutbox) offerTo(token string) {
 	p.mu.Lock()
-	p.shared.offers[token] = true
+	p.offers.tokens[token] = true
 	p.mu.Unlock()
 	p.wake()
 }
@@ -97,23 +99,20 @@ func (p *pushOutbox) offerTo(token string) {
 // connected phone when a sweep is due, and hands over those not handed
 // over yet.
 func (p *pushOutbox) offer(ctx context.Context) error {
-	if p.shared.store == nil {
-		return nil
-	}
 	p.mu.Lock()
-	sweep := p.shared.resync || time.Since(p.shared.lastSweep) >= sharedSweepEvery
-	p.shared.resync = false
-	tokens := make([]string, 0, len(p.shared.offers))
-	for token := range p.shared.offers {
+	sweep := p.offers.resync || time.Since(p.offers.lastSweep) >= offerSweepEvery
+	p.offers.resync = false
+	tokens := make([]string, 0, len(p.offers.tokens))
+	for token := range p.offers.tokens {
 		tokens = append(tokens, token)
 	}
-	clear(p.shared.offers)
+	clear(p.offers.tokens)
 	if sweep {
-		p.shared.lastSweep = time.Now()
+		p.offers.lastSweep = time.Now()
 		now := p.now()
-		for id, expires := range p.shared.handed {
+		for id, expires := range p.offers.handed {
 			if now.After(expires) {
-				delete(p.shared.handed, id)
+				delete(p.offers.handed, id)
 			}
 		}
 	}
@@ -150,14 +149,14 @@ func (p *pushOutbox) localUnhanded(items []store.OutboxItem) []store.OutboxItem 
 		if _, done := p.finished[o.Ref]; done {
 			continue
 		}
-		if _, handed := p.shared.handed[o.Ref]; handed || !p.gw.Connected(o.Target) {
+		if _, handed := p.offers.handed[o.Ref]; handed || !p.gw.Connected(o.Target) {
 			continue
 		}
 		expires := *o.ExpiresAt
 		if isNowOnly(o) {
 			expires = o.DateCreated.Add(nowOnlyGrace)
 		}
-		p.shared.handed[o.Ref] = expires
+		p.offers.handed[o.Ref] = expires
 		out = append(out, o)
 	}
 	return out
@@ -166,12 +165,9 @@ func (p *pushOutbox) localUnhanded(items []store.OutboxItem) []store.OutboxItem 
 // forgetHanded drops the ids whose outcome is written: the store no
 // longer lists them as pending.
 func (p *pushOutbox) forgetHanded(ids []string) {
-	if p.shared.store == nil {
-		return
-	}
 	p.mu.Lock()
 	for _, id := range ids {
-		delete(p.shared.handed, id)
+		delete(p.offers.handed, id)
 	}
 	p.mu.Unlock()
 }
