@@ -218,7 +218,7 @@ func (p *pushOutbox) reserve(items []store.OutboxItem) {
 	defer p.mu.Unlock()
 	for _, o := range items {
 		if o.ExpiresAt != nil {
-			p.offers.handed[o.Ref] = message(o).ExpiresAt
+			p.offers.handed[o.Ref] = deliverableUntil(o)
 		}
 	}
 }
@@ -275,11 +275,10 @@ func (p *pushOutbox) throughFaults(items []store.OutboxItem) []store.OutboxItem 
 			continue
 		case rule.Mode == faults.PushDelay:
 			p.log.Info("push delayed by a fault", "id", o.Ref, "factor_sid", o.Params.Get("factor_sid"), "delay", rule.Delay)
-			msg := message(o)
 			p.mu.Lock()
 			// Held here: offers must not deliver it early.
-			p.offers.handed[o.Ref] = msg.ExpiresAt
-			p.delayed = append(p.delayed, delayedPush{msg: msg, due: p.now().Add(rule.Delay)})
+			p.offers.handed[o.Ref] = deliverableUntil(o)
+			p.delayed = append(p.delayed, delayedPush{msg: message(o), due: p.now().Add(rule.Delay)})
 			p.mu.Unlock()
 			p.wake()
 			continue
@@ -302,11 +301,15 @@ func (p *pushOutbox) handOver(items []store.OutboxItem) {
 }
 
 func message(o store.OutboxItem) push.Message {
-	msg := push.Message{ID: o.Ref, Token: o.Target, Data: flatten(o.Params), ExpiresAt: *o.ExpiresAt, NowOnly: isNowOnly(o)}
-	if msg.NowOnly {
-		msg.ExpiresAt = o.DateCreated.Add(nowOnlyGrace)
+	return push.Message{ID: o.Ref, Token: o.Target, Data: flatten(o.Params), ExpiresAt: deliverableUntil(o), NowOnly: isNowOnly(o)}
+}
+
+// deliverableUntil is when the gateway gives up on a push row.
+func deliverableUntil(o store.OutboxItem) time.Time {
+	if isNowOnly(o) {
+		return o.DateCreated.Add(nowOnlyGrace)
 	}
-	return msg
+	return *o.ExpiresAt
 }
 
 func (p *pushOutbox) send(msg push.Message) {

@@ -152,11 +152,7 @@ func (p *pushOutbox) localUnhanded(items []store.OutboxItem) []store.OutboxItem 
 		if _, handed := p.offers.handed[o.Ref]; handed || !p.gw.Connected(o.Target) {
 			continue
 		}
-		expires := *o.ExpiresAt
-		if isNowOnly(o) {
-			expires = o.DateCreated.Add(nowOnlyGrace)
-		}
-		p.offers.handed[o.Ref] = expires
+		p.offers.handed[o.Ref] = deliverableUntil(o)
 		out = append(out, o)
 	}
 	return out
