@@ -38,11 +38,3 @@ func countOutboxState(t *testing.T, h *harness, kind, state string) (n int) {
 	return n
 }
 
-func countOutboxAttempted(t *testing.T, h *harness, kind string) (n int) {
-	for _, o := range outboxItems(t, h, kind) {
-		if o.Attempts > 0 {
-			n++
-		}
-	}
-	return n
-}
