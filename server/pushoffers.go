@@ -61,9 +61,15 @@ type pushOffers struct {
 // back.
 const offerSweepEvery = 3 * time.Second
 
-// offerLimit bounds the rows one offer reads; a phone has a handful
-// pending (the pending cap), so this is for load tests without the cap.
-const offerLimit = 5000
+// Offers read the pending rows of offerTokens phones at a time, at most
+// offerPerToken each on average: the gateway keeps no more than 64 per
+// phone anyway (push.Config.MaxQueuePerToken). A phone has a handful
+// pending (the pending cap); the bounds are for load tests without it,
+// where thousands of phones come back with dozens each.
+const (
+	offerTokens   = 100
+	offerPerToken = 64
+)
 
 // listen hears the store's announcements until ctx ends.
 func (p *pushOutbox) listen(ctx context.Context) {
@@ -123,15 +129,19 @@ func (p *pushOutbox) offer(ctx context.Context) error {
 	if len(tokens) == 0 {
 		return nil
 	}
-	var pending []store.OutboxItem
-	err := p.store.Read(ctx, func(tx store.Tx) (err error) {
-		pending, err = tx.PendingOutboxFor(store.OutboxPush, tokens, offerLimit)
-		return err
-	})
-	if err != nil {
-		return err
+	for len(tokens) > 0 {
+		chunk := tokens[:min(offerTokens, len(tokens))]
+		tokens = tokens[len(chunk):]
+		var pending []store.OutboxItem
+		err := p.store.Read(ctx, func(tx store.Tx) (err error) {
+			pending, err = tx.PendingOutboxFor(store.OutboxPush, chunk, len(chunk)*offerPerToken)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		p.handOver(p.localUnhanded(pending))
 	}
-	p.handOver(p.localUnhanded(pending))
 	return nil
 }
 
