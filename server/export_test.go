@@ -37,4 +37,3 @@ func countOutboxState(t *testing.T, h *harness, kind, state string) (n int) {
 	}
 	return n
 }
-
