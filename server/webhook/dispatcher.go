@@ -125,6 +125,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	done := make(chan finished, d.cfg.Concurrency)
 	inFlight := make(map[int64]bool)
 	held := make(map[int64]time.Time)
+	// reclaimed are deliveries claimed again while in flight: their
+	// worker recorded them due at once (a retry due now) and a fill ran
+	// before it reported back. That claim leased them again, so they are
+	// released as soon as their worker is done, not when the lease lapses.
+	reclaimed := make(map[int64]bool)
 	poll := time.NewTicker(d.cfg.PollInterval)
 	defer poll.Stop()
 	var cutShort []int64
@@ -165,7 +170,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return
 		}
 		for _, dl := range due {
-			if _, skip := held[dl.ID]; skip || inFlight[dl.ID] {
+			if inFlight[dl.ID] {
+				reclaimed[dl.ID] = true
+				continue
+			}
+			if _, skip := held[dl.ID]; skip {
 				continue
 			}
 			inFlight[dl.ID] = true
@@ -191,6 +200,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			if !f.holdUntil.IsZero() {
 				held[f.id] = f.holdUntil
+			}
+			if reclaimed[f.id] {
+				delete(reclaimed, f.id)
+				if err := d.cfg.Queue.Unclaim(ctx, []int64{f.id}); err != nil && ctx.Err() == nil {
+					d.log.Warn("webhook: releasing a delivery claimed while in flight (it waits for its claim to lapse)", "err", err)
+				}
 			}
 		}
 		fill()

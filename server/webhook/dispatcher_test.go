@@ -35,6 +35,10 @@ type memQueue struct {
 	dueCalls  atomic.Int32
 	handed    map[int64]bool // every delivery Claim has returned; under mu
 	unclaimed []int64        // under mu
+	// recorded, when set, holds each Record after it is written until the
+	// test lets it return, so that the dispatcher has not yet heard the
+	// attempt is over.
+	recorded chan chan struct{}
 }
 
 type memItem struct {
@@ -101,6 +105,11 @@ func (q *memQueue) Record(_ context.Context, id int64, a Attempt, done, final bo
 	it.done, it.final, it.next = done, final, next
 	q.mu.Unlock()
 	q.records <- record{id, a, done, final, next}
+	if q.recorded != nil {
+		release := make(chan struct{})
+		q.recorded <- release
+		<-release
+	}
 	return nil
 }
 
@@ -413,5 +422,35 @@ func TestDispatcherUnclaimsAttemptsCutShort(t *testing.T) {
 	defer q.mu.Unlock()
 	if !slices.Equal(q.unclaimed, []int64{7}) || !q.items[7].next.IsZero() {
 		t.Fatalf("unclaimed %v, next attempt %v; want delivery 7 due at once", q.unclaimed, q.items[7].next)
+	}
+}
+
+// A retry that is due at once, and whose wake-up comes before the worker
+// that recorded it has reported back, is claimed while still in flight.
+// It is attempted as soon as that worker is done, not after the claim's
+// lease lapses.
+func TestRetryDueWhileItsAttemptWindsUpIsNotLost(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := testclock.New(t0)
+	hook, _ := flakyReceiver(t, 1)
+	q := newMemQueue(t0, Delivery{ID: 1, EventUUID: "5c0d6f3e-0000-4000-8000-000000000002", URL: hook, Params: verifyEvent()})
+	q.recorded = make(chan chan struct{}, 1)
+	d, _ := startDispatcher(t, DispatcherConfig{Queue: q, Now: clock.Now, Lease: time.Hour})
+
+	r := q.nextRecord(t)
+	release := <-q.recorded
+	clock.Set(r.next) // the retry is due
+	claims := q.dueCalls.Load()
+	d.Notify()
+	for deadline := time.Now().Add(10 * time.Second); q.dueCalls.Load() == claims; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) { // waiting for the dispatcher to claim it again, still in flight
+			t.Fatal("no claim after the wake-up")
+		}
+	}
+	close(release)
+	r = q.nextRecord(t)
+	close(<-q.recorded)
+	if !r.done || r.attempt.Status != http.StatusOK {
+		t.Fatalf("retry %+v, want it delivered", r)
 	}
 }
