@@ -90,6 +90,15 @@ func (f Faults) PushRule(factorSid string) (PushFault, bool) {
 	return PushFault{}, false
 }
 
+// PushRuleFor is the rule that acts on a factor's pushes: its own, or
+// else the one for every factor.
+func (f Faults) PushRuleFor(factorSid string) (PushFault, bool) {
+	if rule, ok := f.PushRule(factorSid); ok {
+		return rule, true
+	}
+	return f.PushRule("")
+}
+
 // Faults reads the faults in force. It is a background read, left out of
 // the log.
 func (c *Client) Faults(ctx context.Context) (Faults, error) {

@@ -163,6 +163,9 @@ func (c *Console) signedIn(msg SignedInMsg) tea.Cmd {
 		c.fail("Sign in refused", errors.Join(msg.Refused...))
 	default:
 		c.result = outcome{text: "Sign-in pushed to " + plural(created, "phone"), detail: "challenge " + msg.Attempts[0][0].Sid}
+		if note := c.pushFaultNote(msg.Attempts); note != "" {
+			c.result.detail = note
+		}
 		if len(msg.Refused) > 0 {
 			c.result.detail, c.result.refused = msg.Refused[0].Error(), true
 		}

@@ -514,6 +514,27 @@ func pushWord(f backendclient.Faults, factorSid string) string {
 	return "off"
 }
 
+// pushFaultNote says what the push faults in force do to a sign-in's
+// pushes, so that "pushed" is not read as "on the phone": the push service
+// took them, and the fault acts after that. Empty when no fault touches
+// them.
+func (c *Console) pushFaultNote(attempts [][]backendclient.Challenge) string {
+	for _, group := range attempts {
+		for _, ch := range group {
+			rule, _ := c.faults.PushRuleFor(ch.FactorSid)
+			switch rule.Mode {
+			case backendclient.PushDrop:
+				return "push drop fault on: the phone finds it only by polling"
+			case backendclient.PushDelay:
+				return "push delay fault on: it reaches the phone " + shortDuration(rule.Delay) + " late"
+			case backendclient.PushDuplicate:
+				return "push duplicate fault on: the phone gets it twice"
+			}
+		}
+	}
+	return ""
+}
+
 func pushRuleWord(r backendclient.PushFault) string {
 	switch r.Mode {
 	case backendclient.FaultOff:

@@ -397,3 +397,27 @@ func TestRefusedFaultSaysWhy(t *testing.T) {
 		"400 · 60200 Invalid parameter Mode: must be drop, delay, duplicate or off",
 		"POST /_pushsim/faults/push → 400", "Push · all phones off")
 }
+
+// A sign-in's note says what the push fault acting on its phone does: the
+// phone's own rule wins over the one for all, and no fault, no note.
+func TestSignInNoteNamesThePushFault(t *testing.T) {
+	own, other := "YF"+strings.Repeat("1", 32), "YF"+strings.Repeat("2", 32)
+	signIn := [][]backendclient.Challenge{{{Sid: "YC" + strings.Repeat("3", 32), FactorSid: own}}}
+	for _, c := range []struct {
+		name  string
+		rules []backendclient.PushFault
+		want  string
+	}{
+		{"none", nil, ""},
+		{"another phone's", []backendclient.PushFault{{FactorSid: other, Mode: backendclient.PushDrop}}, ""},
+		{"drop for all", []backendclient.PushFault{{Mode: backendclient.PushDrop}}, "push drop fault on: the phone finds it only by polling"},
+		{"own delay over all's drop", []backendclient.PushFault{{Mode: backendclient.PushDrop}, {FactorSid: own, Mode: backendclient.PushDelay, Delay: 30 * time.Second}},
+			"push delay fault on: it reaches the phone 30s late"},
+		{"duplicate", []backendclient.PushFault{{FactorSid: own, Mode: backendclient.PushDuplicate}}, "push duplicate fault on: the phone gets it twice"},
+	} {
+		con := &Console{faults: backendclient.Faults{Push: c.rules}}
+		if got := con.pushFaultNote(signIn); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

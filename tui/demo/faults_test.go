@@ -70,6 +70,12 @@ func TestDemoPushDropUntilThePhonePolls(t *testing.T) {
 	r.until("the drop to be on", func(s demoSnapshot) bool { return s.console.Faults == "push drop (all)" })
 	r.keys("esc")
 	sid := r.signIn("i", "Sign-in pushed to 1 phone").console.Newest
+	// "Pushed" is what Verify did; the console says what the fault does
+	// to it, wrapped in the narrow pane.
+	r.until("the sign-in's note on the drop", func(s demoSnapshot) bool {
+		words := strings.Fields(strings.ReplaceAll(s.left, "┃", " "))
+		return strings.Contains(strings.Join(words, " "), "push drop fault on: the phone finds it only by polling")
+	})
 
 	deadline := time.Now().Add(10 * time.Second)
 	for r.srv.pushState(sid) != "dropped" {
