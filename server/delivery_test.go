@@ -28,11 +28,26 @@ type receiver struct {
 func (h *harness) connectPush(t testing.TB, secret string) (*receiver, context.CancelFunc) {
 	t.Helper()
 	r := &receiver{seen: make(chan pushclient.Message, 100)}
-	c, err := pushclient.New(pushclient.Config{
+	_, stop := startPushClient(t, pushclient.Config{
 		URL: "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/push/connect", Secret: secret, Now: h.clock.Now,
-		Backoff:   pushclient.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
-		OnMessage: func(m pushclient.Message) { r.mu.Lock(); r.got = append(r.got, m); r.mu.Unlock(); r.seen <- m },
+		OnMessage: r.add,
 	})
+	return r, stop
+}
+
+func (r *receiver) add(m pushclient.Message) {
+	r.mu.Lock()
+	r.got = append(r.got, m)
+	r.mu.Unlock()
+	r.seen <- m
+}
+
+// startPushClient runs a phone's push client, retrying fast, until stop
+// or the end of the test.
+func startPushClient(t testing.TB, cfg pushclient.Config) (*pushclient.Client, context.CancelFunc) {
+	t.Helper()
+	cfg.Backoff = pushclient.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond}
+	c, err := pushclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +56,7 @@ func (h *harness) connectPush(t testing.TB, secret string) (*receiver, context.C
 	go func() { c.Run(ctx); close(done) }()
 	stop := func() { cancel(); <-done }
 	t.Cleanup(stop)
-	return r, stop
+	return c, stop
 }
 
 func (r *receiver) next(t testing.TB, within time.Duration) (pushclient.Message, bool) {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -91,19 +90,11 @@ func TestFaultControlsRefuse(t *testing.T) {
 func pushSocket(t *testing.T, h *harness, p *phone) (messages, duplicates chan pushclient.Message) {
 	t.Helper()
 	messages, duplicates = make(chan pushclient.Message, 10), make(chan pushclient.Message, 10)
-	c, err := pushclient.New(pushclient.Config{
+	startPushClient(t, pushclient.Config{
 		URL: "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/push/connect", Secret: p.pushSecret(), Now: h.clock.Now,
-		Backoff:     pushclient.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
 		OnMessage:   func(m pushclient.Message) { messages <- m },
 		OnDuplicate: func(m pushclient.Message) { duplicates <- m },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
 	return messages, duplicates
 }
 

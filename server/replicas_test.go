@@ -210,18 +210,7 @@ type pushAt struct {
 func connectPushAt(t *testing.T, wsURL, secret string, clock *testClock) pushAt {
 	t.Helper()
 	r := &receiver{seen: make(chan pushclient.Message, 100)}
-	c, err := pushclient.New(pushclient.Config{
-		URL: wsURL, Secret: secret, Now: clock.Now,
-		Backoff:   pushclient.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
-		OnMessage: func(m pushclient.Message) { r.mu.Lock(); r.got = append(r.got, m); r.mu.Unlock(); r.seen <- m },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	c, _ := startPushClient(t, pushclient.Config{URL: wsURL, Secret: secret, Now: clock.Now, OnMessage: r.add})
 	return pushAt{receiver: r, client: c}
 }
 
