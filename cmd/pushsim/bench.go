@@ -58,7 +58,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sustain := fs.Int("sustain", 0, "instead of the timed phases, create `N` challenges and compare the create rate of the first and last tenth, with the write-ahead log's largest size")
 	peer := fs.Bool("peer", false, "measure creates alone against a Verify mock at --url (made-up SIDs, no enrollment), for the peer ratio in docs/BENCHMARKS.md")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for go tool pprof; in-process server only shows the server)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each phase to `FILE`.<phase> (FILE.creates, FILE.approvals, …) for go tool pprof; an in-process server's profile holds both sides")
 	holdIdle := fs.Int("hold-idle", 0, "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -83,21 +83,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if (*accountSid == "") != (*authToken == "") {
 		return errors.New("give both --account-sid and --auth-token, or neither for the loopback test account")
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
+	var profiles phaseProfiles
+	defer profiles.stop()
 	res, err := bench.Run(ctx, bench.Config{
 		URL: *url, AccountSid: *accountSid, AuthToken: *authToken, Memory: *memory,
 		Phones: *phones, Clients: *clients, Duration: *duration, Rate: *rate, IdleConns: *idle,
 		Holder: holderProcess, Progress: stderr, Sustain: *sustain, PeerCreates: *peer,
+		Phase: profiles.starter(*cpuProfile, stderr),
 	})
 	if err != nil {
 		return err
@@ -108,6 +100,41 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return enc.Encode(res)
 	}
 	return printBench(stdout, res)
+}
+
+// phaseProfiles writes one CPU profile per bench phase, so each phase's
+// costs can be read without the others'.
+type phaseProfiles struct{ f *os.File }
+
+// starter returns the bench's Phase hook: nil when no profile was asked for.
+// A profile that cannot be written is reported and the run goes on.
+func (p *phaseProfiles) starter(prefix string, warn io.Writer) func(string) {
+	if prefix == "" {
+		return nil
+	}
+	return func(phase string) {
+		p.stop()
+		f, err := os.Create(prefix + "." + phase)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(warn, "no CPU profile for %s: %v\n", phase, err)
+			if f != nil {
+				f.Close()
+			}
+			return
+		}
+		p.f = f
+	}
+}
+
+func (p *phaseProfiles) stop() {
+	if p.f != nil {
+		pprof.StopCPUProfile()
+		p.f.Close()
+		p.f = nil
+	}
 }
 
 func printBench(w io.Writer, r *bench.Result) error {

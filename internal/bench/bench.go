@@ -69,6 +69,10 @@ type Config struct {
 	Sustain int
 	// Progress receives one line per phase; nil discards it.
 	Progress io.Writer
+	// Phase, if set, is called as each phase starts, with its name
+	// (enroll, ecdsa, creates, approvals, create-to-phone, idle-conns,
+	// sustain, peer-creates), so a caller can profile the phases apart.
+	Phase func(name string)
 }
 
 // Result is what one run measured. The JSON field names are a contract:
@@ -141,6 +145,9 @@ func (c *Config) defaults() {
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
+	if c.Phase == nil {
+		c.Phase = func(string) {}
+	}
 	if c.AccountSid == "" {
 		c.AccountSid, c.AuthToken = server.TestAccountSid, server.TestAuthToken
 	}
@@ -177,6 +184,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		lab := newPeerLab(target, cfg)
 		defer lab.close()
+		cfg.Phase("peer-creates")
 		fmt.Fprintf(cfg.Progress, "creating challenges at the mock from %d clients for %s…\n", cfg.Clients, cfg.Duration)
 		if err := lab.creates(ctx, cfg, res); err != nil {
 			return nil, err
@@ -189,11 +197,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer lab.close()
 
+	cfg.Phase("enroll")
 	fmt.Fprintf(cfg.Progress, "enrolling %d phones through the real flow…\n", cfg.Phones)
 	if err := lab.enroll(ctx, cfg.Phones, cfg.Clients); err != nil {
 		return nil, err
 	}
 	if cfg.Sustain > 0 {
+		cfg.Phase("sustain")
 		fmt.Fprintf(cfg.Progress, "creating %d challenges from %d clients…\n", cfg.Sustain, cfg.Clients)
 		if err := lab.sustain(ctx, cfg, srv, res); err != nil {
 			return nil, err
@@ -201,17 +211,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fmt.Fprintf(cfg.Progress, "  first tenth %.0f/s, last tenth %.0f/s; WAL at most %d bytes\n", res.SustainFirstPerS, res.SustainLastPerS, res.SustainWALMaxBytes)
 		return res, nil
 	}
+	cfg.Phase("ecdsa")
 	fmt.Fprintf(cfg.Progress, "measuring ECDSA P-256 on this machine…\n")
 	res.SignsPerS, res.VerifiesPerS = measureECDSA(ctx, cfg.CryptoTime)
 	// An approval costs the phone 4 signatures (3 device tokens, 1
 	// answer) and the server 4 verifications.
 	res.CryptoBoundPerS = 1 / (4/res.SignsPerS + 4/res.VerifiesPerS)
 
+	cfg.Phase("creates")
 	fmt.Fprintf(cfg.Progress, "creating challenges from %d clients for %s…\n", cfg.Clients, cfg.Duration)
 	if err := lab.creates(ctx, cfg, res); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Progress, "  %.0f creates/s, p50 %.2f ms, p99 %.2f ms\n", res.CreatesPerS, res.CreateP50Ms, res.CreateP99Ms)
+	cfg.Phase("approvals")
 	fmt.Fprintf(cfg.Progress, "approving as the SDK does from %d clients for %s…\n", cfg.Clients, cfg.Duration)
 	if err := lab.approvals(ctx, cfg, res); err != nil {
 		return nil, err
@@ -220,6 +233,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.ApprovalsFractionOfBound = res.ApprovalsPerS / res.CryptoBoundPerS
 	}
 	fmt.Fprintf(cfg.Progress, "  %.0f approvals/s, %.0f%% of the crypto bound (%.0f/s)\n", res.ApprovalsPerS, 100*res.ApprovalsFractionOfBound, res.CryptoBoundPerS)
+	cfg.Phase("create-to-phone")
 	fmt.Fprintf(cfg.Progress, "timing create → phone at %d/s over %d connected phones…\n", cfg.Rate, cfg.Phones)
 	if err := lab.createToPhone(ctx, cfg, res); err != nil {
 		return nil, err
@@ -227,6 +241,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	fmt.Fprintf(cfg.Progress, "  p50 %.2f ms, p99 %.2f ms\n", res.CreateToPhoneP50Ms, res.CreateToPhoneP99Ms)
 	lab.close()
 	if srv != nil && cfg.IdleConns > 0 {
+		cfg.Phase("idle-conns")
 		fmt.Fprintf(cfg.Progress, "weighing %d idle push connections…\n", cfg.IdleConns)
 		if err := weighIdleConns(ctx, srv, target, cfg, res); err != nil {
 			return nil, err

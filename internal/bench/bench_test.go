@@ -19,8 +19,10 @@ func TestSmallRunMeasuresEveryPhase(t *testing.T) {
 		t.Skip("starts a server and enrolls phones")
 	}
 	var progress strings.Builder
+	var phases []string
 	res, err := Run(context.Background(), Config{
 		Phones: 8, Clients: 4, Duration: 300 * time.Millisecond, Rate: 100, IdleConns: 50, CryptoTime: 100 * time.Millisecond, Progress: &progress,
+		Phase: func(name string) { phases = append(phases, name) },
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
@@ -39,6 +41,9 @@ func TestSmallRunMeasuresEveryPhase(t *testing.T) {
 	}
 	if res.IdleConns != 50 || res.BytesPerIdleConn <= 0 {
 		t.Errorf("idle connections: %d weighed, %v bytes each", res.IdleConns, res.BytesPerIdleConn)
+	}
+	if got, want := strings.Join(phases, " "), "enroll ecdsa creates approvals create-to-phone idle-conns"; got != want {
+		t.Errorf("phases announced: %q, want %q", got, want)
 	}
 	b, _ := json.Marshal(res)
 	for _, field := range []string{"creates_per_s", "create_p99_ms", "approvals_per_s", "crypto_bound_per_s",
