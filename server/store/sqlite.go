@@ -46,6 +46,7 @@ type SQLite struct {
 	// walFile is the write-ahead log as the writer's syncer holds it open
 	// to fsync it (nil in memory).
 	walFile *walFile
+	lookups *lookups
 }
 
 // stmtCache keeps each query prepared once per pool: parsing SQL again on
@@ -178,7 +179,7 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 	// between groups when the log passes its limit), not inside the commit
 	// that happens to cross SQLite's own threshold.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(5000)" +
-		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(" + strconv.FormatInt(o.WALLimit, 10) + ")&_txlock=immediate"
+		"&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(" + strconv.FormatInt(o.WALLimit, 10) + ")&_txlock=immediate"
 	writer, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -199,7 +200,7 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 	// reopening one costs its pragmas and every prepared statement again.
 	reader.SetMaxOpenConns(4)
 	reader.SetMaxIdleConns(4)
-	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, stmts: map[*sql.DB]*stmtCache{}}
+	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, stmts: map[*sql.DB]*stmtCache{}, lookups: newLookups(maxLookups)}
 	var syncWAL func() error
 	if scratch == "" {
 		s.walFile = &walFile{path: s.wal}
@@ -216,7 +217,7 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 	cache := s.stmts[s.writer]
 	go s.writes.run(func(ctx context.Context) (groupTx, error) {
 		tx, err := s.writer.BeginTx(ctx, nil)
-		return sqliteGroup{sqlTx{ctx: ctx, tx: tx, stmts: cache}}, err
+		return sqliteGroup{sqlTx{ctx: ctx, tx: tx, stmts: cache, lookups: s.lookups}}, err
 	}, func(ctx context.Context) {
 		cache.prepareWanted(ctx)
 		s.boundWAL(ctx)
@@ -382,7 +383,11 @@ func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
 type sqliteGroup struct{ stx sqlTx }
 
 func (g sqliteGroup) run(r *writeRequest) writeResult { return runInSavepoint(g.stx, r) }
-func (g sqliteGroup) commit() error                   { return g.stx.tx.Commit() }
+
+func (g sqliteGroup) commit() error {
+	defer g.stx.lookups.committed()
+	return g.stx.tx.Commit()
+}
 
 // runInSavepoint runs one write so that its failure, or its panic, undoes
 // only its own changes.
@@ -412,50 +417,116 @@ func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
 
 // Read runs fn in a read-only transaction.
 func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	cache := s.stmts[s.reader]
 	defer cache.prepareWanted(ctx)
-	if err := fn(sqlTx{ctx: ctx, tx: tx, stmts: cache}); err != nil {
-		tx.Rollback()
+	read := &readTx{db: s.reader}
+	err := fn(sqlTx{ctx: ctx, read: read, stmts: cache, lookups: s.lookups})
+	if read.tx == nil {
 		return err
 	}
-	return tx.Commit()
+	if err != nil {
+		read.tx.Rollback()
+		return err
+	}
+	return read.tx.Commit()
 }
 
+// sqlTx is a write group's transaction (tx) or a read's (read).
 type sqlTx struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	stmts *stmtCache
+	ctx     context.Context
+	tx      *sql.Tx
+	read    *readTx
+	stmts   *stmtCache
+	lookups *lookups
+}
+
+// readTx is a read's transaction, begun by its first query: a read the
+// lookups answer whole never opens one.
+type readTx struct {
+	db  *sql.DB
+	tx  *sql.Tx
+	err error
+	gen uint64 // the lookups' generation just before tx began
+}
+
+// txn is the transaction to query in, begun now if this is a read's first
+// query.
+func (t sqlTx) txn() (*sql.Tx, error) {
+	r := t.read
+	if r == nil {
+		return t.tx, nil
+	}
+	if r.tx == nil && r.err == nil {
+		r.gen = t.lookups.generation()
+		r.tx, r.err = r.db.BeginTx(t.ctx, &sql.TxOptions{ReadOnly: true})
+	}
+	return r.tx, r.err
 }
 
 // The three query helpers use query's prepared statement when the cache
 // has one, bound to this transaction.
 
 func (t sqlTx) exec(query string, args ...any) (sql.Result, error) {
-	if st := t.stmts.lookup(query); st != nil {
-		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	tx, err := t.txn()
+	if err != nil {
+		return nil, err
 	}
-	return t.tx.ExecContext(t.ctx, query, args...)
+	if st := t.stmts.lookup(query); st != nil {
+		return tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
+	return tx.ExecContext(t.ctx, query, args...)
 }
 
 func (t sqlTx) query(query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmts.lookup(query); st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	tx, err := t.txn()
+	if err != nil {
+		return nil, err
 	}
-	return t.tx.QueryContext(t.ctx, query, args...)
+	if st := t.stmts.lookup(query); st != nil {
+		return tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return tx.QueryContext(t.ctx, query, args...)
 }
 
-func (t sqlTx) queryRow(query string, args ...any) *sql.Row {
-	if st := t.stmts.lookup(query); st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+func (t sqlTx) queryRow(query string, args ...any) row {
+	tx, err := t.txn()
+	if err != nil {
+		return failedRow{err}
 	}
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	if st := t.stmts.lookup(query); st != nil {
+		return tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return tx.QueryRowContext(t.ctx, query, args...)
 }
+
+// row is a *sql.Row, or the error that kept its query from running.
+type row interface{ Scan(dest ...any) error }
+
+type failedRow struct{ err error }
+
+func (r failedRow) Scan(...any) error { return r.err }
 
 // getDoc loads one JSON document.
+// lookedUp is getDoc through the lookups (see lookups): in a read, from
+// memory when they hold key, and kept there when read; in a write, always
+// from the database, which holds the group's own changes.
+func lookedUp[T any](t sqlTx, m map[string]T, key string, clone func(T) T, query string, args ...any) (T, error) {
+	if t.read == nil {
+		return getDoc[T](t, query, args...)
+	}
+	if v, ok := lookup(t.lookups, m, key, clone); ok {
+		return v, nil
+	}
+	v, err := getDoc[T](t, query, args...)
+	if err == nil {
+		keep(t.lookups, m, key, v, t.read.gen, clone)
+	}
+	return v, err
+}
+
 func getDoc[T any](t sqlTx, query string, args ...any) (T, error) {
 	var v T
 	var doc string
@@ -567,10 +638,11 @@ func (t sqlTx) PutSecret(name string, value []byte) error {
 }
 
 func (t sqlTx) GetService(sid string) (Service, error) {
-	return getDoc[Service](t, "SELECT doc FROM services WHERE sid = ?", sid)
+	return lookedUp(t, t.lookups.services, sid, cloneService, "SELECT doc FROM services WHERE sid = ?", sid)
 }
 
 func (t sqlTx) PutService(s Service) error {
+	t.lookups.changed.Store(true)
 	doc, err := marshal(s)
 	if err != nil {
 		return err
@@ -580,6 +652,7 @@ func (t sqlTx) PutService(s Service) error {
 }
 
 func (t sqlTx) DeleteAll() error {
+	t.lookups.changed.Store(true)
 	for _, table := range []string{"outbox", "notifications", "access_tokens", "webhooks", "challenges", "factors", "entities", "services"} {
 		if _, err := t.exec("DELETE FROM " + table); err != nil {
 			return err
@@ -590,6 +663,7 @@ func (t sqlTx) DeleteAll() error {
 
 // DeleteService removes the service and everything under it.
 func (t sqlTx) DeleteService(sid string) error {
+	t.lookups.changed.Store(true)
 	res, err := t.exec("DELETE FROM services WHERE sid = ?", sid)
 	if err != nil {
 		return err
@@ -615,10 +689,12 @@ func (t sqlTx) ListServices(p Page) (Listed[Service], error) {
 }
 
 func (t sqlTx) GetEntity(serviceSid, identity string) (Entity, error) {
-	return getDoc[Entity](t, "SELECT doc FROM entities WHERE service_sid = ? AND identity = ?", serviceSid, identity)
+	return lookedUp(t, t.lookups.entities, serviceSid+"\x00"+identity, cloneEntity,
+		"SELECT doc FROM entities WHERE service_sid = ? AND identity = ?", serviceSid, identity)
 }
 
 func (t sqlTx) PutEntity(e Entity) error {
+	t.lookups.changed.Store(true)
 	doc, err := marshal(e)
 	if err != nil {
 		return err
@@ -630,6 +706,7 @@ func (t sqlTx) PutEntity(e Entity) error {
 
 // DeleteEntity removes the entity with its factors and challenges.
 func (t sqlTx) DeleteEntity(sid string) error {
+	t.lookups.changed.Store(true)
 	res, err := t.exec("DELETE FROM entities WHERE sid = ?", sid)
 	if err != nil {
 		return err
@@ -649,7 +726,7 @@ func (t sqlTx) ListEntities(serviceSid string, p Page) (Listed[Entity], error) {
 }
 
 func (t sqlTx) GetFactor(sid string) (Factor, error) {
-	return getDoc[Factor](t, "SELECT doc FROM factors WHERE sid = ?", sid)
+	return lookedUp(t, t.lookups.factors, "sid "+sid, cloneFactor, "SELECT doc FROM factors WHERE sid = ?", sid)
 }
 
 func (t sqlTx) FactorStatus(sid string) (string, error) {
@@ -662,10 +739,12 @@ func (t sqlTx) FactorStatus(sid string) (string, error) {
 }
 
 func (t sqlTx) FactorByCredential(credentialSid string) (Factor, error) {
-	return getDoc[Factor](t, "SELECT doc FROM factors WHERE credential_sid = ?", credentialSid)
+	return lookedUp(t, t.lookups.factors, "credential "+credentialSid, cloneFactor,
+		"SELECT doc FROM factors WHERE credential_sid = ?", credentialSid)
 }
 
 func (t sqlTx) PutFactor(f Factor) error {
+	t.lookups.changed.Store(true)
 	doc, err := marshal(f)
 	if err != nil {
 		return err
@@ -677,6 +756,7 @@ func (t sqlTx) PutFactor(f Factor) error {
 }
 
 func (t sqlTx) DeleteFactor(sid string) error {
+	t.lookups.changed.Store(true)
 	res, err := t.exec("DELETE FROM factors WHERE sid = ?", sid)
 	if err != nil {
 		return err
