@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
@@ -161,7 +162,7 @@ func verifyChallengePayload(pub *ecdsa.PublicKey, payload string, signed map[str
 // decodeJSON decodes with numbers kept as json.Number so that values compare
 // exactly, whatever escaping or key order the phone's serializer used.
 func decodeJSON(b []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return err
@@ -172,22 +173,9 @@ func decodeJSON(b []byte, v any) error {
 	return nil
 }
 
-// jsonEqual compares two decoded JSON values semantically. want comes from
-// the server's own rendering, so both sides are normalised through JSON.
+// jsonEqual compares two values decoded by decodeJSON: key order and
+// escaping are gone by then, and numbers compare as the digits sent.
 func jsonEqual(a, b any) bool {
-	ab, err1 := json.Marshal(a)
-	bb, err2 := json.Marshal(b)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	var an, bn any
-	if decodeJSON(ab, &an) != nil || decodeJSON(bb, &bn) != nil {
-		return false
-	}
-	return deepEqualJSON(an, bn)
-}
-
-func deepEqualJSON(a, b any) bool {
 	switch av := a.(type) {
 	case map[string]any:
 		bv, ok := b.(map[string]any)
@@ -196,7 +184,7 @@ func deepEqualJSON(a, b any) bool {
 		}
 		for k, x := range av {
 			y, ok := bv[k]
-			if !ok || !deepEqualJSON(x, y) {
+			if !ok || !jsonEqual(x, y) {
 				return false
 			}
 		}
@@ -207,7 +195,7 @@ func deepEqualJSON(a, b any) bool {
 			return false
 		}
 		for i := range av {
-			if !deepEqualJSON(av[i], bv[i]) {
+			if !jsonEqual(av[i], bv[i]) {
 				return false
 			}
 		}
