@@ -106,6 +106,9 @@ type Result struct {
 	CreateToPhoneP50Ms float64 `json:"create_to_phone_p50_ms"`
 	CreateToPhoneP99Ms float64 `json:"create_to_phone_p99_ms"`
 	CreateToPhoneLost  int     `json:"create_to_phone_lost"`
+	// CreateToPhoneRefused counts the timed creates the server refused:
+	// they are neither timed nor lost.
+	CreateToPhoneRefused int `json:"create_to_phone_refused"`
 
 	IdleConns        int     `json:"idle_conns"`
 	BytesPerIdleConn float64 `json:"bytes_per_idle_conn"`

@@ -36,8 +36,8 @@ func TestSmallRunMeasuresEveryPhase(t *testing.T) {
 	if res.CryptoBoundPerS <= 0 || res.ApprovalsFractionOfBound <= 0 {
 		t.Errorf("crypto bound %v, fraction %v", res.CryptoBoundPerS, res.ApprovalsFractionOfBound)
 	}
-	if res.CreateToPhoneP50Ms <= 0 || res.CreateToPhoneLost != 0 {
-		t.Errorf("create to phone: p50 %v ms, %d lost", res.CreateToPhoneP50Ms, res.CreateToPhoneLost)
+	if res.CreateToPhoneP50Ms <= 0 || res.CreateToPhoneLost != 0 || res.CreateToPhoneRefused != 0 {
+		t.Errorf("create to phone: p50 %v ms, %d lost, %d refused", res.CreateToPhoneP50Ms, res.CreateToPhoneLost, res.CreateToPhoneRefused)
 	}
 	if res.IdleConns != 50 || res.BytesPerIdleConn <= 0 {
 		t.Errorf("idle connections: %d weighed, %v bytes each", res.IdleConns, res.BytesPerIdleConn)
@@ -81,5 +81,29 @@ func TestSustainedRunAgainstURLReportsNoMemory(t *testing.T) {
 	}
 	if res.SustainCreates != 200 || res.SustainFirstPerS <= 0 || res.RSSStartBytes != 0 || res.RSSEndBytes != 0 {
 		t.Fatalf("sustained against a URL: %+v", res)
+	}
+}
+
+// A server that refuses creates (here its cap of pending challenges per
+// factor, which a naive run trips) is reported with its reason, in both
+// phases that create, instead of as silently fewer measurements.
+func TestRefusedCreatesAreReportedWithTheirReason(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and enrolls phones")
+	}
+	srv := servertest.Start(t, servertest.Options{Config: server.Config{MaxPendingPerFactor: 5}})
+	var progress strings.Builder
+	res, err := Run(context.Background(), Config{URL: srv.URL, AccountSid: srv.AccountSid, AuthToken: srv.Auth,
+		Phones: 2, Clients: 2, Duration: 300 * time.Millisecond, Rate: 100, CryptoTime: 50 * time.Millisecond, Progress: &progress})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if res.CreateRefused == 0 || res.CreateToPhoneRefused == 0 || res.CreateToPhoneLost != 0 {
+		t.Errorf("refused %d while creating, %d while timing, %d lost", res.CreateRefused, res.CreateToPhoneRefused, res.CreateToPhoneLost)
+	}
+	for _, want := range []string{"creates refused; the first: 429 Too Many Requests", "--max-pending-per-factor 0"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress does not say %q:\n%s", want, progress.String())
+		}
 	}
 }

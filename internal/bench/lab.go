@@ -176,7 +176,7 @@ func (l *lab) creates(ctx context.Context, cfg Config, res *Result) error {
 	var next atomic.Int64
 	lat := make([][]time.Duration, cfg.Clients)
 	made := make([][]pending, cfg.Clients)
-	refused := make([]int, cfg.Clients)
+	var refused refusals
 	deadline := time.Now().Add(cfg.Duration)
 	start := time.Now()
 	err := parallel(ctx, cfg.Clients, cfg.Clients, func(w int) error {
@@ -185,8 +185,7 @@ func (l *lab) creates(ctx context.Context, cfg Config, res *Result) error {
 			t := time.Now()
 			sid, err := l.createChallenge(ctx, p, "Sign in to the load test?")
 			if err != nil {
-				if _, ok := err.(*errStatus); ok {
-					refused[w]++
+				if refused.add(err) {
 					continue
 				}
 				return err
@@ -203,9 +202,9 @@ func (l *lab) creates(ctx context.Context, cfg Config, res *Result) error {
 	var all []time.Duration
 	for w := range lat {
 		all = append(all, lat[w]...)
-		res.CreateRefused += refused[w]
 		l.pool = append(l.pool, made[w]...)
 	}
+	res.CreateRefused = refused.report(cfg.Progress)
 	res.Creates = len(all)
 	res.CreatesPerS = float64(len(all)) / elapsed.Seconds()
 	p := percentiles(all)
@@ -352,6 +351,8 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 	sent := 0
 	var wg sync.WaitGroup
 	var failed atomic.Int64
+	var refused refusals
+	var broken atomic.Pointer[error]
 	for i := 0; time.Now().Before(deadline); i++ {
 		select {
 		case <-ctx.Done():
@@ -371,10 +372,16 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 			if _, err := l.createChallenge(ctx, p, t.message); err != nil {
 				p.timed.CompareAndSwap(t, nil)
 				failed.Add(1)
+				if !refused.add(err) {
+					broken.CompareAndSwap(nil, &err)
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	if err := broken.Load(); err != nil {
+		return *err
+	}
 	// Wait for the last pushes, briefly: a push still missing after a
 	// second is lost, and reported as such.
 	for wait := time.Now().Add(time.Second); time.Now().Before(wait); time.Sleep(10 * time.Millisecond) {
@@ -388,10 +395,43 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 	mu.Lock()
 	defer mu.Unlock()
 	res.CreateToPhoneRate = cfg.Rate
+	res.CreateToPhoneRefused = refused.report(cfg.Progress)
 	res.CreateToPhoneLost = sent - int(failed.Load()) - len(trips)
 	p := percentiles(trips)
 	res.CreateToPhoneP50Ms, res.CreateToPhoneP99Ms = p.P50Ms, p.P99Ms
 	return nil
+}
+
+// refusals counts the creates a server answered with an error status, and
+// keeps the first answer: it says why (the cap on pending challenges, a
+// fault), which a bare count does not.
+type refusals struct {
+	n     atomic.Int64
+	first atomic.Pointer[errStatus]
+}
+
+// add counts err if it is a refusal, and says whether it was.
+func (r *refusals) add(err error) bool {
+	refusal, ok := err.(*errStatus)
+	if ok {
+		r.n.Add(1)
+		r.first.CompareAndSwap(nil, refusal)
+	}
+	return ok
+}
+
+// report writes the count and the first refusal to progress, and returns
+// the count.
+func (r *refusals) report(progress io.Writer) int {
+	first := r.first.Load()
+	if first == nil {
+		return 0
+	}
+	fmt.Fprintf(progress, "  %d creates refused; the first: %v\n", r.n.Load(), first)
+	if first.status == http.StatusTooManyRequests {
+		fmt.Fprintf(progress, "  (start the server with --max-pending-per-factor 0 to lift its cap on pending challenges)\n")
+	}
+	return int(r.n.Load())
 }
 
 func (l *lab) close() {
