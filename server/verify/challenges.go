@@ -124,7 +124,7 @@ func (e *Engine) CreateChallenge(ctx context.Context, serviceSid, identity strin
 	if f.Status != StatusVerified {
 		return c, ErrFactorUnverified
 	}
-	sid, err := e.sid(PrefixChallenge)
+	sid, err := newTimedSID(e.cfg.Rand, PrefixChallenge, now)
 	if err != nil {
 		return c, err
 	}
@@ -527,11 +527,11 @@ func (e *Engine) CreateNotification(ctx context.Context, serviceSid, identity, c
 		if err != nil {
 			return err
 		}
-		sid, err := e.sid(PrefixNotification)
+		now := e.Now()
+		sid, err := newTimedSID(e.cfg.Rand, PrefixNotification, now)
 		if err != nil {
 			return err
 		}
-		now := e.Now()
 		n = store.Notification{Sid: sid, ServiceSid: serviceSid, EntitySid: en.Sid, Identity: identity,
 			ChallengeSid: c.Sid, Priority: "high", TTL: ttl, DateCreated: now}
 		if err := tx.PutNotification(n); err != nil {
