@@ -157,3 +157,34 @@ func TestOutboxLookUpsUseTheirIndexes(t *testing.T) {
 		t.Errorf("a phone's pending pushes: plan %q, want a search of outbox_pending_target by (kind, target)", p)
 	}
 }
+
+// What the log holds is read from its index, not from the file: after a
+// checkpoint SQLite writes the log again from its start and the file keeps
+// its size, and a bound on the file's size would then checkpoint after
+// every write.
+func TestWALHeldIsWhatTheLogHoldsNotItsFileSize(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	blob := []byte(strings.Repeat("x", 64<<10))
+	for i := 0; i < 16; i++ {
+		if err := s.Write(context.Background(), func(tx Tx) error { return tx.PutSecret(fmt.Sprint("blob", i), blob) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grown := s.WALSize()
+	if held := s.walHeld(); held < 16*64<<10 || held > grown {
+		t.Fatalf("after 1 MB of writes the log holds %d bytes, file %d", held, grown)
+	}
+	if _, err := s.writer.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(context.Background(), func(tx Tx) error { return tx.PutSecret("small", []byte("x")) }); err != nil {
+		t.Fatal(err)
+	}
+	if held, size := s.walHeld(), s.WALSize(); held == 0 || held > 64<<10 || size != grown {
+		t.Fatalf("after a checkpoint and a small write the log holds %d bytes, file %d (was %d)", held, size, grown)
+	}
+}

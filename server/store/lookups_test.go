@@ -95,18 +95,18 @@ func TestLookupsSeeEveryCommittedChange(t *testing.T) {
 		}
 	})
 	deletions := map[string]struct {
-		del     func(x *lookupsFixture) func(Tx) error
+		del     func(tx Tx, x *lookupsFixture) error
 		missing [4]bool // service, entity, factor by SID, by credential
 	}{
-		"factor":     {func(x *lookupsFixture) func(Tx) error { return func(tx Tx) error { return tx.DeleteFactor(x.f.Sid) } }, [4]bool{false, false, true, true}},
-		"entity":     {func(x *lookupsFixture) func(Tx) error { return func(tx Tx) error { return tx.DeleteEntity(x.en.Sid) } }, [4]bool{false, true, true, true}},
-		"service":    {func(x *lookupsFixture) func(Tx) error { return func(tx Tx) error { return tx.DeleteService(x.svc.Sid) } }, [4]bool{true, true, true, true}},
-		"everything": {func(*lookupsFixture) func(Tx) error { return func(tx Tx) error { return tx.DeleteAll() } }, [4]bool{true, true, true, true}},
+		"factor":     {func(tx Tx, x *lookupsFixture) error { return tx.DeleteFactor(x.f.Sid) }, [4]bool{false, false, true, true}},
+		"entity":     {func(tx Tx, x *lookupsFixture) error { return tx.DeleteEntity(x.en.Sid) }, [4]bool{false, true, true, true}},
+		"service":    {func(tx Tx, x *lookupsFixture) error { return tx.DeleteService(x.svc.Sid) }, [4]bool{true, true, true, true}},
+		"everything": {func(tx Tx, _ *lookupsFixture) error { return tx.DeleteAll() }, [4]bool{true, true, true, true}},
 	}
 	for name, c := range deletions {
 		t.Run(name+" deleted", func(t *testing.T) {
 			x := newLookupsFixture(t)
-			x.write(t, c.del(x))
+			x.write(t, func(tx Tx) error { return c.del(tx, x) })
 			_, _, _, _, errs := x.read(t)
 			for i, want := range c.missing {
 				if got := errors.Is(errs[i], ErrNotFound); got != want {

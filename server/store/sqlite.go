@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -232,21 +233,23 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// boundWAL runs between groups on the writer: when the log has grown past
-// its limit (passive checkpoints could not keep up, readers held old
+// boundWAL runs between groups on the writer: when the log holds more
+// than its limit (passive checkpoints could not keep up, readers held old
 // snapshots), it copies the log back and truncates it, waiting for readers
 // as long as the busy timeout allows. Writes queue meanwhile; that pause is
 // the price of the bound, paid only when the background checkpoints fall
 // behind.
+//
+// What counts is what the log holds, not the file's size: after a
+// checkpoint SQLite writes the log again from its start without
+// shrinking the file, so a size once past a quarter of the limit would
+// start a checkpoint after every group, each copying a few pages and
+// fsyncing the database beside the log's own fsyncs.
 func (s *SQLite) boundWAL(ctx context.Context) {
-	fi, err := os.Stat(s.wal)
-	if err != nil {
-		return
-	}
-	switch size := fi.Size(); {
-	case size > s.walLimit:
+	switch held := s.walHeld(); {
+	case held > s.walLimit:
 		s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	case size > s.walLimit/4 && s.checkpointing.CompareAndSwap(false, true):
+	case held > s.walLimit/4 && s.checkpointing.CompareAndSwap(false, true):
 		// Well before the limit, copy back in the background, so that
 		// the log restarts from its beginning and the stop above stays
 		// rare.
@@ -257,6 +260,33 @@ func (s *SQLite) boundWAL(ctx context.Context) {
 			s.Checkpoint(ctx)
 		}()
 	}
+}
+
+// walHeld is how many bytes of the log are in use: its frame count and page
+// size from the WAL-index header at the start of the -shm file (SQLite's
+// documented WAL-index format: the page size as a native-order u16 at
+// offset 14, 1 meaning 65536; the last valid frame as a native-order u32 at
+// 16), each frame being a page and a 24-byte header, plus the log's 32-byte
+// header. Should the index be unreadable, it is the file's size.
+func (s *SQLite) walHeld() int64 {
+	var hdr [20]byte
+	f, err := os.Open(s.wal[:len(s.wal)-len("wal")] + "shm")
+	if err == nil {
+		_, err = f.ReadAt(hdr[:], 0)
+		f.Close()
+	}
+	if err != nil {
+		return s.WALSize()
+	}
+	page := int64(binary.NativeEndian.Uint16(hdr[14:]))
+	if page == 1 {
+		page = 65536
+	}
+	frames := int64(binary.NativeEndian.Uint32(hdr[16:]))
+	if frames == 0 {
+		return 0
+	}
+	return 32 + frames*(page+24)
 }
 
 // walFile fsyncs the write-ahead log from outside SQLite. The log is the
