@@ -42,6 +42,9 @@ type SQLite struct {
 	// waits for it through background.
 	checkpointing atomic.Bool
 	background    sync.WaitGroup
+	// walIndex is the log's index (the -shm file), held open by the
+	// writer's goroutine to read what the log holds; nil until then.
+	walIndex *os.File
 
 	writes *groupWriter
 	// walFile is the write-ahead log as the writer's syncer holds it open
@@ -262,21 +265,38 @@ func (s *SQLite) boundWAL(ctx context.Context) {
 	}
 }
 
-// walHeld is how many bytes of the log are in use: its frame count and page
-// size from the WAL-index header at the start of the -shm file (SQLite's
-// documented WAL-index format: the page size as a native-order u16 at
-// offset 14, 1 meaning 65536; the last valid frame as a native-order u32 at
-// 16), each frame being a page and a 24-byte header, plus the log's 32-byte
-// header. Should the index be unreadable, it is the file's size.
+// walHeld is how many bytes of the log are in use, read from its index
+// (see walIndexHeld), or, should that fail, the file's size. It runs on the
+// writer's goroutine only. SQLite keeps the index while any connection is
+// open, and the pools never close theirs, so the file opened once stays
+// the one in use.
 func (s *SQLite) walHeld() int64 {
-	var hdr [20]byte
-	f, err := os.Open(s.wal[:len(s.wal)-len("wal")] + "shm")
+	var err error
+	if s.walIndex == nil {
+		s.walIndex, err = os.Open(s.wal[:len(s.wal)-len("wal")] + "shm")
+	}
+	var held int64
 	if err == nil {
-		_, err = f.ReadAt(hdr[:], 0)
-		f.Close()
+		if held, err = walIndexHeld(s.walIndex); err != nil {
+			s.walIndex.Close()
+			s.walIndex = nil
+		}
 	}
 	if err != nil {
 		return s.WALSize()
+	}
+	return held
+}
+
+// walIndexHeld reads the WAL-index header at the start of the -shm file
+// (SQLite's documented format: the page size as a native-order u16 at
+// offset 14, 1 meaning 65536; the last valid frame as a native-order u32 at
+// 16) and returns the bytes in use: the log's 32-byte header and, per
+// frame, a page and its 24-byte header.
+func walIndexHeld(index *os.File) (int64, error) {
+	var hdr [20]byte
+	if _, err := index.ReadAt(hdr[:], 0); err != nil {
+		return 0, err
 	}
 	page := int64(binary.NativeEndian.Uint16(hdr[14:]))
 	if page == 1 {
@@ -284,9 +304,9 @@ func (s *SQLite) walHeld() int64 {
 	}
 	frames := int64(binary.NativeEndian.Uint32(hdr[16:]))
 	if frames == 0 {
-		return 0
+		return 0, nil
 	}
-	return 32 + frames*(page+24)
+	return 32 + frames*(page+24), nil
 }
 
 // walFile fsyncs the write-ahead log from outside SQLite. The log is the
@@ -355,6 +375,9 @@ func (s *SQLite) closeDB() error {
 	err := errors.Join(s.writer.Close(), s.reader.Close())
 	if s.walFile != nil {
 		s.walFile.close()
+	}
+	if s.walIndex != nil {
+		s.walIndex.Close()
 	}
 	if s.lock != nil {
 		err = errors.Join(err, s.lock.Close()) // closing releases the lock
