@@ -59,7 +59,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	peer := fs.Bool("peer", false, "measure creates alone against a Verify mock at --url (made-up SIDs, no enrollment), for the peer ratio in docs/BENCHMARKS.md")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each phase to `FILE`.<phase> (FILE.creates, FILE.approvals, …) for go tool pprof; an in-process server's profile holds both sides")
-	holdIdle := fs.Int("hold-idle", 0, "")
+	holdIdle := fs.Int("hold-idle", 0, "used by bench itself: a child process holding `N` idle push connections for the parent run to weigh")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -468,7 +468,8 @@ func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
 	return res
 }
 
-// Read runs fn in a read-only transaction.
+// Read runs fn in a read-only transaction, begun at fn's first query that
+// the lookups (services, entities, factors in memory) do not answer.
 func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
