@@ -3,7 +3,12 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,5 +110,37 @@ func TestRefusedCreatesAreReportedWithTheirReason(t *testing.T) {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress does not say %q:\n%s", want, progress.String())
 		}
+	}
+}
+
+// The trip to the phone is timed only once the server has written the
+// acks of the backlog the phones found on connecting; a server without
+// pushsim's push log is not waited for.
+func TestTimingWaitsForTheBacklogsAcks(t *testing.T) {
+	var asked atomic.Int32
+	pushLog := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_pushsim/pushes" {
+			http.NotFound(w, r)
+			return
+		}
+		state := "pending"
+		if asked.Add(1) > 3 {
+			state = "done"
+		}
+		fmt.Fprintf(w, `{"pushes":[{"state":"done"},{"state":%q}]}`, state)
+	}))
+	defer pushLog.Close()
+	l := newPeerLab(pushLog.URL, Config{Phones: 1, AccountSid: "AC", AuthToken: "t"})
+	if err := l.waitBacklogAcked(context.Background(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if n := asked.Load(); n != 4 {
+		t.Fatalf("the push log was read %d times, want 4 (three with a push pending, one without)", n)
+	}
+
+	notPushsim := httptest.NewServer(http.NotFoundHandler())
+	defer notPushsim.Close()
+	if err := newPeerLab(notPushsim.URL, Config{Phones: 1, AccountSid: "AC", AuthToken: "t"}).waitBacklogAcked(context.Background(), io.Discard); err != nil {
+		t.Fatalf("a server without the push log: %v", err)
 	}
 }

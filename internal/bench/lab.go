@@ -332,7 +332,8 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 	}
 	// The pushes queued for the phones while they were away (the creates
 	// phase) arrive now; timing behind that backlog would measure the
-	// backlog. Wait until a second passes without a push (and the acks are written).
+	// backlog. Wait until a second passes without a push, then for the
+	// server to have written their acks.
 	for last, quiet := arrived.Load(), time.Now(); time.Since(quiet) < time.Second; {
 		select {
 		case <-ctx.Done():
@@ -342,6 +343,9 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 		if n := arrived.Load(); n != last {
 			last, quiet = n, time.Now()
 		}
+	}
+	if err := l.waitBacklogAcked(ctx, cfg.Progress); err != nil {
+		return err
 	}
 
 	interval := time.Second / time.Duration(cfg.Rate)
@@ -400,6 +404,48 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 	p := percentiles(trips)
 	res.CreateToPhoneP50Ms, res.CreateToPhoneP99Ms = p.P50Ms, p.P99Ms
 	return nil
+}
+
+// waitBacklogAcked waits until the server has recorded the phones' acks of
+// the backlog: it writes them after they arrive, thousands at the start of
+// this phase, and timing while it writes them would time that instead of
+// the trip. The push log lists the newest pushes first and a phone is
+// offered its pending pushes oldest first, so once the newest are acked the
+// backlog is. A server without the push log (not pushsim) is not waited for.
+func (l *lab) waitBacklogAcked(ctx context.Context, progress io.Writer) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var log struct {
+			Pushes []struct {
+				State string `json:"state"`
+			} `json:"pushes"`
+		}
+		err := l.account(ctx, http.MethodGet, "/_pushsim/pushes?limit=1000", nil, &log)
+		if _, ok := err.(*errStatus); ok {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for _, p := range log.Pushes {
+			if p.State == "pending" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(progress, "  %d of the newest pushes still not acked after a minute; timing anyway\n", pending)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // refusals counts the creates a server answered with an error status, and
