@@ -354,7 +354,6 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 	deadline := time.Now().Add(cfg.Duration)
 	sent := 0
 	var wg sync.WaitGroup
-	var failed atomic.Int64
 	var refused refusals
 	var broken atomic.Pointer[error]
 	for i := 0; time.Now().Before(deadline); i++ {
@@ -375,7 +374,6 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 			defer wg.Done()
 			if _, err := l.createChallenge(ctx, p, t.message); err != nil {
 				p.timed.CompareAndSwap(t, nil)
-				failed.Add(1)
 				if !refused.add(err) {
 					broken.CompareAndSwap(nil, &err)
 				}
@@ -392,7 +390,7 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 		mu.Lock()
 		n := len(trips)
 		mu.Unlock()
-		if n >= sent-int(failed.Load()) {
+		if n >= sent-int(refused.n.Load()) {
 			break
 		}
 	}
@@ -400,7 +398,7 @@ func (l *lab) createToPhone(ctx context.Context, cfg Config, res *Result) error 
 	defer mu.Unlock()
 	res.CreateToPhoneRate = cfg.Rate
 	res.CreateToPhoneRefused = refused.report(cfg.Progress)
-	res.CreateToPhoneLost = sent - int(failed.Load()) - len(trips)
+	res.CreateToPhoneLost = sent - int(refused.n.Load()) - len(trips)
 	p := percentiles(trips)
 	res.CreateToPhoneP50Ms, res.CreateToPhoneP99Ms = p.P50Ms, p.P99Ms
 	return nil
