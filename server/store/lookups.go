@@ -22,6 +22,16 @@ import (
 // since just before its transaction began. A reader whose snapshot might
 // predate a commit therefore never leaves a stale copy behind, and no
 // caller is told a change is done while the cache still holds the old one.
+//
+// Challenges change on every create and answer, so they follow another
+// rule: a write group hands the documents it wrote to the cache after its
+// commit, and the one written longest ago makes room. A reader keeps a
+// document it read only if the cache holds none for it and has not made
+// room for anything written since just before the reader's transaction
+// began: had a group written that challenge since, the cache would still
+// hold what it wrote. The challenges a phone fetches and answers are then
+// read from here; a read may so see a challenge newer than the rest of
+// its snapshot, as if it had read it a moment later.
 type lookups struct {
 	mu  sync.Mutex
 	gen uint64 // counts the groups that emptied the cache
@@ -30,6 +40,9 @@ type lookups struct {
 	services map[string]Service
 	entities map[string]Entity // by service SID and identity
 	factors  map[string]Factor // by SID, and by credential SID
+
+	// challenges holds documents as stored, decoded by each reader.
+	challenges docRing
 
 	// changed is set by a write of one of the cached tables, in the group
 	// now running on the writer.
@@ -41,28 +54,57 @@ type lookups struct {
 const maxLookups = 8192
 
 func newLookups(max int) *lookups {
-	return &lookups{max: max, services: map[string]Service{}, entities: map[string]Entity{}, factors: map[string]Factor{}}
+	return &lookups{max: max, services: map[string]Service{}, entities: map[string]Entity{}, factors: map[string]Factor{},
+		challenges: docRing{max: max, docs: map[string]heldDoc{}}}
 }
 
-// generation is read just before a read transaction begins.
-func (l *lookups) generation() uint64 {
+// generations is read just before a read transaction begins: the groups
+// that emptied the cache, and the challenges written to it, so far.
+func (l *lookups) generations() (gen, challengePuts uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.gen
+	return l.gen, l.challenges.puts
 }
 
-// committed runs after each write group's commit, whether it succeeded or
-// not: emptying on a failed commit only costs reads.
-func (l *lookups) committed() {
-	if !l.changed.Swap(false) {
+// committed runs after each write group's commit with the challenges the
+// group wrote, whether the commit succeeded or not: emptying on a failed
+// commit only costs reads.
+func (l *lookups) committed(written []writtenDoc, err error) {
+	changed := l.changed.Swap(false)
+	if !changed && err == nil && len(written) == 0 {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.gen++
-	clear(l.services)
-	clear(l.entities)
-	clear(l.factors)
+	if changed || err != nil {
+		l.gen++
+		clear(l.services)
+		clear(l.entities)
+		clear(l.factors)
+		l.challenges.clear()
+		return
+	}
+	for _, w := range written {
+		l.challenges.put(w.key, w.doc)
+	}
+}
+
+// challenge is the stored document of challenge sid, when held.
+func (l *lookups) challenge(sid string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	held, ok := l.challenges.docs[sid]
+	return held.doc, ok
+}
+
+// keepChallenge adds a document read in a transaction begun after the
+// cache's first puts writes (see lookups).
+func (l *lookups) keepChallenge(sid, doc string, puts uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.challenges.docs[sid]; !ok && l.challenges.gone <= puts {
+		l.challenges.put(sid, doc)
+	}
 }
 
 func lookup[T any](l *lookups, m map[string]T, key string, clone func(T) T) (T, bool) {
@@ -105,4 +147,94 @@ func cloneEntity(e Entity) Entity { return e }
 func cloneFactor(f Factor) Factor {
 	f.Metadata = maps.Clone(f.Metadata)
 	return f
+}
+
+// docRing holds up to max documents by key and, when full, lets the one
+// written longest ago make room.
+type docRing struct {
+	max  int
+	docs map[string]heldDoc
+	// order is every put, oldest first from head; a put whose key was
+	// written again since is passed over.
+	order []heldKey
+	head  int
+	puts  uint64 // puts so far, which numbers each
+	gone  uint64 // the last put that made room or was emptied
+}
+
+type heldDoc struct {
+	doc string
+	put uint64
+}
+
+type heldKey struct {
+	key string
+	put uint64
+}
+
+func (r *docRing) put(key, doc string) {
+	r.puts++
+	_, held := r.docs[key]
+	r.docs[key] = heldDoc{doc, r.puts}
+	r.order = append(r.order, heldKey{key, r.puts})
+	if !held && len(r.docs) > r.max {
+		r.makeRoom()
+	}
+	if len(r.order)-r.head > 2*r.max {
+		r.compact()
+	}
+}
+
+// makeRoom drops the document written longest ago.
+func (r *docRing) makeRoom() {
+	for ; r.head < len(r.order); r.head++ {
+		k := r.order[r.head]
+		if r.docs[k.key].put == k.put {
+			delete(r.docs, k.key)
+			r.gone = k.put
+			r.head++
+			return
+		}
+	}
+}
+
+// compact drops the puts passed over, so that rewriting the same few
+// documents again and again does not grow order.
+func (r *docRing) compact() {
+	live := r.order[:0]
+	for _, k := range r.order[r.head:] {
+		if r.docs[k.key].put == k.put {
+			live = append(live, k)
+		}
+	}
+	clear(r.order[len(live):])
+	r.order = live
+	r.head = 0
+}
+
+func (r *docRing) clear() {
+	clear(r.docs)
+	clear(r.order)
+	r.order = r.order[:0]
+	r.head = 0
+	r.gone = r.puts
+}
+
+// writtenDoc is a document a write group wrote, kept in the order written
+// until the group commits.
+type writtenDoc struct{ key, doc string }
+
+// groupWrites is what the write group now running has written of the
+// challenges.
+type groupWrites struct {
+	written []writtenDoc
+}
+
+func (g *groupWrites) wrote(key string) bool {
+	for _, w := range g.written {
+		if w.key == key {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -94,6 +96,20 @@ func TestLookupsSeeEveryCommittedChange(t *testing.T) {
 			t.Fatalf("factor read after its change: by SID %q, by credential %q", bySid.Status, byCredential.Status)
 		}
 	})
+	t.Run("factor's status read in the write that changed it", func(t *testing.T) {
+		x := newLookupsFixture(t)
+		x.f.Status = "unverified"
+		x.write(t, func(tx Tx) error {
+			if err := tx.PutFactor(x.f); err != nil {
+				return err
+			}
+			status, err := tx.FactorStatus(x.f.Sid)
+			if err == nil && status != "unverified" {
+				t.Errorf("the changing write read %q", status)
+			}
+			return err
+		})
+	})
 	deletions := map[string]struct {
 		del     func(tx Tx, x *lookupsFixture) error
 		missing [4]bool // service, entity, factor by SID, by credential
@@ -164,12 +180,187 @@ func TestLookedUpDocumentsAreCopies(t *testing.T) {
 func TestLookupsStayBounded(t *testing.T) {
 	l := newLookups(2)
 	for _, sid := range []string{"a", "b", "c", "d"} {
-		keep(l, l.entities, sid, Entity{Sid: sid}, l.generation(), cloneEntity)
+		gen, _ := l.generations()
+		keep(l, l.entities, sid, Entity{Sid: sid}, gen, cloneEntity)
 	}
 	if len(l.entities) != 2 {
 		t.Fatalf("%d entities kept, bound 2", len(l.entities))
 	}
 	if _, ok := lookup(l, l.entities, "d", cloneEntity); !ok {
 		t.Fatal("the newest entity was not kept")
+	}
+}
+
+// putChallenge stores a pending challenge for the fixture's factor and
+// reads it once.
+func (x *lookupsFixture) putChallenge(t *testing.T) Challenge {
+	t.Helper()
+	now := time.Unix(1_800_000_000, 0).UTC()
+	c := Challenge{Sid: "YC" + hex32(5), ServiceSid: x.svc.Sid, EntitySid: x.en.Sid, Identity: x.en.Identity, FactorSid: x.f.Sid,
+		FactorType: "push", Status: "pending", Details: []byte(`{"message":"Sign in?"}`), DateCreated: now, DateUpdated: now,
+		ExpirationDate: now.Add(5 * time.Minute)}
+	x.write(t, func(tx Tx) error { return tx.PutChallenge(c) })
+	x.readChallenge(t, c.Sid)
+	return c
+}
+
+func (x *lookupsFixture) readChallenge(t *testing.T, sid string) (c Challenge, err error) {
+	t.Helper()
+	if rerr := x.s.Read(context.Background(), func(tx Tx) error {
+		c, err = tx.GetChallenge(sid)
+		return nil
+	}); rerr != nil {
+		t.Fatal(rerr)
+	}
+	return c, err
+}
+
+// A challenge is read from memory once written, and every later write of
+// it, or deletion, is what the next read sees.
+func TestChallengeReadsSeeEveryWrite(t *testing.T) {
+	answer := func(c Challenge) Challenge {
+		c.Status = "approved"
+		return c
+	}
+	t.Run("answered", func(t *testing.T) {
+		x := newLookupsFixture(t)
+		c := x.putChallenge(t)
+		x.write(t, func(tx Tx) error { return tx.UpdateChallengeFrom(answer(c), "pending") })
+		if got, err := x.readChallenge(t, c.Sid); err != nil || got.Status != "approved" {
+			t.Fatalf("read after the answer: %q, %v", got.Status, err)
+		}
+	})
+	t.Run("answer undone", func(t *testing.T) {
+		x := newLookupsFixture(t)
+		c := x.putChallenge(t)
+		undone := errors.New("undone")
+		err := x.s.Write(context.Background(), func(tx Tx) error {
+			if err := tx.UpdateChallengeFrom(answer(c), "pending"); err != nil {
+				return err
+			}
+			return undone
+		})
+		if !errors.Is(err, undone) {
+			t.Fatalf("write: %v", err)
+		}
+		if got, err := x.readChallenge(t, c.Sid); err != nil || got.Status != "pending" {
+			t.Fatalf("read after an undone answer: %q, %v", got.Status, err)
+		}
+	})
+	t.Run("read in the write that answered it", func(t *testing.T) {
+		x := newLookupsFixture(t)
+		c := x.putChallenge(t)
+		x.write(t, func(tx Tx) error {
+			if err := tx.UpdateChallengeFrom(answer(c), "pending"); err != nil {
+				return err
+			}
+			got, err := tx.GetChallenge(c.Sid)
+			if err == nil && got.Status != "approved" {
+				t.Errorf("the answering write read %q", got.Status)
+			}
+			return err
+		})
+	})
+	for name, del := range map[string]func(tx Tx, x *lookupsFixture) error{
+		"entity deleted":     func(tx Tx, x *lookupsFixture) error { return tx.DeleteEntity(x.en.Sid) },
+		"service deleted":    func(tx Tx, x *lookupsFixture) error { return tx.DeleteService(x.svc.Sid) },
+		"everything deleted": func(tx Tx, _ *lookupsFixture) error { return tx.DeleteAll() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			x := newLookupsFixture(t)
+			c := x.putChallenge(t)
+			x.write(t, func(tx Tx) error { return del(tx, x) })
+			if got, err := x.readChallenge(t, c.Sid); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("read after the deletion: %q, %v", got.Status, err)
+			}
+		})
+	}
+}
+
+// A read whose snapshot predates an answer, and which misses the copy in
+// memory (here it was made room for), reads the pending challenge; it must
+// not leave that behind for the reads after the answer.
+func TestChallengeReadFromBeforeAnAnswerLeavesNoStaleCopy(t *testing.T) {
+	x := newLookupsFixture(t)
+	c := x.putChallenge(t)
+	ctx := context.Background()
+	err := x.s.Read(ctx, func(tx Tx) error {
+		if _, err := tx.CountFactors(x.en.Sid, "push"); err != nil {
+			return err
+		}
+		answered := c
+		answered.Status = "approved"
+		if err := x.s.Write(ctx, func(tx Tx) error { return tx.UpdateChallengeFrom(answered, "pending") }); err != nil {
+			return err
+		}
+		x.s.lookups.mu.Lock()
+		x.s.lookups.challenges.clear()
+		x.s.lookups.mu.Unlock()
+		got, err := tx.GetChallenge(c.Sid)
+		if err == nil && got.Status != "pending" {
+			t.Errorf("the snapshot from before the answer read %q", got.Status)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := x.readChallenge(t, c.Sid); err != nil || got.Status != "approved" {
+		t.Fatalf("read after the answer: %q, %v, the copy from before it", got.Status, err)
+	}
+}
+
+// The challenge written longest ago makes room, and a reader may keep
+// what it read unless room was made for a challenge written after its
+// transaction began: that one may be what it read, from before the write.
+func TestHeldChallengesMakeRoomForTheNewest(t *testing.T) {
+	l := newLookups(3)
+	write := func(sids ...string) {
+		var w []writtenDoc
+		for _, sid := range sids {
+			w = append(w, writtenDoc{sid, "written " + sid})
+		}
+		l.committed(w, nil)
+	}
+	held := func() string {
+		var keys []string
+		for k := range l.challenges.docs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return strings.Join(keys, " ")
+	}
+	write("a", "b", "c")
+	write("b")
+	write("d", "e")
+	if got := held(); got != "b d e" {
+		t.Fatalf("held %q after writing a, b, c, b, d, e into room for 3; want b d e", got)
+	}
+
+	_, since := l.generations()
+	write("f") // makes room by dropping b, written before the read began
+	if got := held(); got != "d e f" {
+		t.Fatalf("held %q after writing f; want d e f, b having been written longest ago", got)
+	}
+	l.keepChallenge("x", "read x", since)
+	if doc, _ := l.challenge("x"); doc != "read x" {
+		t.Fatalf("a read was not kept though only what came before it made room: %q", doc)
+	}
+
+	_, since = l.generations()
+	write("g", "h", "i", "j", "k") // the last makes room by dropping g
+	if _, ok := l.challenge("g"); ok {
+		t.Fatalf("g still held: %q", held())
+	}
+	l.keepChallenge("g", "read g before it was written", since)
+	if doc, ok := l.challenge("g"); ok {
+		t.Fatalf("kept %q, read before g was written", doc)
+	}
+
+	for range 100 {
+		write("k")
+	}
+	if n := len(l.challenges.order) - l.challenges.head; n > 2*l.challenges.max {
+		t.Fatalf("%d puts remembered for %d documents", n, len(l.challenges.docs))
 	}
 }

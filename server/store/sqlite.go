@@ -221,7 +221,7 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 	cache := s.stmts[s.writer]
 	go s.writes.run(func(ctx context.Context) (groupTx, error) {
 		tx, err := s.writer.BeginTx(ctx, nil)
-		return sqliteGroup{sqlTx{ctx: ctx, tx: tx, stmts: cache, lookups: s.lookups}}, err
+		return sqliteGroup{sqlTx{ctx: ctx, tx: tx, stmts: cache, lookups: s.lookups, group: &groupWrites{}}}, err
 	}, func(ctx context.Context) {
 		cache.prepareWanted(ctx)
 		s.boundWAL(ctx)
@@ -438,8 +438,9 @@ type sqliteGroup struct{ stx sqlTx }
 func (g sqliteGroup) run(r *writeRequest) writeResult { return runInSavepoint(g.stx, r) }
 
 func (g sqliteGroup) commit() error {
-	defer g.stx.lookups.committed()
-	return g.stx.tx.Commit()
+	err := g.stx.tx.Commit()
+	g.stx.lookups.committed(g.stx.group.written, err)
+	return err
 }
 
 // runInSavepoint runs one write so that its failure, or its panic, undoes
@@ -448,7 +449,9 @@ func runInSavepoint(stx sqlTx, r *writeRequest) (res writeResult) {
 	if _, err := stx.exec("SAVEPOINT write"); err != nil {
 		return writeResult{err: err}
 	}
+	written := len(stx.group.written)
 	undo := func() {
+		stx.group.written = stx.group.written[:written]
 		if _, err := stx.exec("ROLLBACK TO write"); err != nil {
 			res.err = errors.Join(res.err, err)
 		}
@@ -488,10 +491,12 @@ func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
 	return read.tx.Commit()
 }
 
-// sqlTx is a write group's transaction (tx) or a read's (read).
+// sqlTx is a write group's transaction (tx, with what it wrote in group)
+// or a read's (read).
 type sqlTx struct {
 	ctx     context.Context
 	tx      *sql.Tx
+	group   *groupWrites
 	read    *readTx
 	stmts   *stmtCache
 	lookups *lookups
@@ -503,7 +508,8 @@ type readTx struct {
 	db  *sql.DB
 	tx  *sql.Tx
 	err error
-	gen uint64 // the lookups' generation just before tx began
+	// the lookups' generations just before tx began
+	gen, challengePuts uint64
 }
 
 // txn is the transaction to query in, begun now if this is a read's first
@@ -514,7 +520,7 @@ func (t sqlTx) txn() (*sql.Tx, error) {
 		return t.tx, nil
 	}
 	if r.tx == nil && r.err == nil {
-		r.gen = t.lookups.generation()
+		r.gen, r.challengePuts = t.lookups.generations()
 		r.tx, r.err = r.db.BeginTx(t.ctx, &sql.TxOptions{ReadOnly: true})
 	}
 	return r.tx, r.err
@@ -582,15 +588,25 @@ func lookedUp[T any](t sqlTx, m map[string]T, key string, clone func(T) T, query
 }
 
 func getDoc[T any](t sqlTx, query string, args ...any) (T, error) {
-	var v T
+	doc, err := getRaw(t, query, args...)
+	if err != nil {
+		var v T
+		return v, err
+	}
+	return decodeDoc[T](doc)
+}
+
+func getRaw(t sqlTx, query string, args ...any) (string, error) {
 	var doc string
 	err := t.queryRow(query, args...).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, ErrNotFound
+		return "", ErrNotFound
 	}
-	if err != nil {
-		return v, err
-	}
+	return doc, err
+}
+
+func decodeDoc[T any](doc string) (T, error) {
+	var v T
 	if err := json.Unmarshal([]byte(doc), &v); err != nil {
 		return v, fmt.Errorf("store: corrupt record: %w", err)
 	}
@@ -784,6 +800,13 @@ func (t sqlTx) GetFactor(sid string) (Factor, error) {
 }
 
 func (t sqlTx) FactorStatus(sid string) (string, error) {
+	// In a write the lookups hold what the group began from, until one of
+	// its writes changes a factor.
+	if t.read != nil || !t.lookups.changed.Load() {
+		if f, ok := lookup(t.lookups, t.lookups.factors, "sid "+sid, cloneFactor); ok {
+			return f.Status, nil
+		}
+	}
 	var status string
 	err := t.queryRow("SELECT status FROM factors WHERE sid = ?", sid).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -834,7 +857,21 @@ func (t sqlTx) UnverifiedFactorsBefore(before time.Time, limit int) ([]Factor, e
 }
 
 func (t sqlTx) GetChallenge(sid string) (Challenge, error) {
-	return getDoc[Challenge](t, "SELECT doc FROM challenges WHERE sid = ?", sid)
+	// A write reads the lookups only while its group has neither written
+	// this challenge nor deleted any (see lookups).
+	if t.read != nil || !(t.lookups.changed.Load() || t.group.wrote(sid)) {
+		if doc, ok := t.lookups.challenge(sid); ok {
+			return decodeDoc[Challenge](doc)
+		}
+	}
+	doc, err := getRaw(t, "SELECT doc FROM challenges WHERE sid = ?", sid)
+	if err != nil {
+		return Challenge{}, err
+	}
+	if t.read != nil {
+		t.lookups.keepChallenge(sid, doc, t.read.challengePuts)
+	}
+	return decodeDoc[Challenge](doc)
 }
 
 func (t sqlTx) PutChallenge(c Challenge) error {
@@ -845,6 +882,9 @@ func (t sqlTx) PutChallenge(c Challenge) error {
 	_, err = t.exec(`INSERT INTO challenges (sid, entity_sid, factor_sid, status, expires, doc) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sid) DO UPDATE SET status = excluded.status, doc = excluded.doc`,
 		c.Sid, c.EntitySid, c.FactorSid, c.Status, c.ExpirationDate.Unix(), doc)
+	if err == nil {
+		t.group.written = append(t.group.written, writtenDoc{c.Sid, doc})
+	}
 	return err
 }
 
@@ -862,6 +902,7 @@ func (t sqlTx) UpdateChallengeFrom(c Challenge, from string) error {
 	} else if n == 0 {
 		return ErrConflict
 	}
+	t.group.written = append(t.group.written, writtenDoc{c.Sid, doc})
 	return nil
 }
 
