@@ -569,23 +569,25 @@ type failedRow struct{ err error }
 
 func (r failedRow) Scan(...any) error { return r.err }
 
-// getDoc loads one JSON document.
-// lookedUp is getDoc through the lookups (see lookups): in a read, from
-// memory when they hold key, and kept there when read; in a write, always
-// from the database, which holds the group's own changes.
+// lookedUp is getDoc through the lookups (see lookups): from memory when
+// they hold key, and kept there when a read reads it. A write's group may
+// have changed what they hold, and then reads the database, which holds
+// the group's own changes.
 func lookedUp[T any](t sqlTx, m map[string]T, key string, clone func(T) T, query string, args ...any) (T, error) {
-	if t.read == nil {
+	if t.read == nil && t.lookups.changed.Load() {
 		return getDoc[T](t, query, args...)
 	}
 	if v, ok := lookup(t.lookups, m, key, clone); ok {
 		return v, nil
 	}
 	v, err := getDoc[T](t, query, args...)
-	if err == nil {
+	if err == nil && t.read != nil {
 		keep(t.lookups, m, key, v, t.read.gen, clone)
 	}
 	return v, err
 }
+
+// getDoc loads one JSON document.
 
 func getDoc[T any](t sqlTx, query string, args ...any) (T, error) {
 	doc, err := getRaw(t, query, args...)
