@@ -161,7 +161,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg.defaults()
 	res := &Result{
 		Date:    time.Now().UTC().Format(time.RFC3339),
-		Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
+		Machine: fmt.Sprintf("%s/%s, %d CPUs, GOMAXPROCS %d, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()),
 		Phones:  cfg.Phones, Clients: cfg.Clients, Duration: cfg.Duration.String(),
 	}
 	target := cfg.URL
