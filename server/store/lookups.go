@@ -180,7 +180,7 @@ func (r *docRing) put(key, doc string) {
 	if !held && len(r.docs) > r.max {
 		r.makeRoom()
 	}
-	if len(r.order)-r.head > 2*r.max {
+	if len(r.order) > 2*r.max {
 		r.compact()
 	}
 }
@@ -198,8 +198,8 @@ func (r *docRing) makeRoom() {
 	}
 }
 
-// compact drops the puts passed over, so that rewriting the same few
-// documents again and again does not grow order.
+// compact drops the puts made room for or passed over, so that order
+// stays within twice the documents held.
 func (r *docRing) compact() {
 	live := r.order[:0]
 	for _, k := range r.order[r.head:] {
@@ -228,6 +228,13 @@ type writtenDoc struct{ key, doc string }
 // challenges.
 type groupWrites struct {
 	written []writtenDoc
+}
+
+// add records a document written; a read's transaction (nil) writes none.
+func (g *groupWrites) add(key, doc string) {
+	if g != nil {
+		g.written = append(g.written, writtenDoc{key, doc})
+	}
 }
 
 func (g *groupWrites) wrote(key string) bool {

@@ -574,7 +574,7 @@ func (r failedRow) Scan(...any) error { return r.err }
 // have changed what they hold, and then reads the database, which holds
 // the group's own changes.
 func lookedUp[T any](t sqlTx, m map[string]T, key string, clone func(T) T, query string, args ...any) (T, error) {
-	if t.read == nil && t.lookups.changed.Load() {
+	if !t.lookupsCurrent() {
 		return getDoc[T](t, query, args...)
 	}
 	if v, ok := lookup(t.lookups, m, key, clone); ok {
@@ -587,8 +587,12 @@ func lookedUp[T any](t sqlTx, m map[string]T, key string, clone func(T) T, query
 	return v, err
 }
 
-// getDoc loads one JSON document.
+// lookupsCurrent is whether the lookups hold what this transaction would
+// read: always in a read, and in a write until its group changes a
+// service, entity or factor.
+func (t sqlTx) lookupsCurrent() bool { return t.read != nil || !t.lookups.changed.Load() }
 
+// getDoc loads one JSON document.
 func getDoc[T any](t sqlTx, query string, args ...any) (T, error) {
 	doc, err := getRaw(t, query, args...)
 	if err != nil {
@@ -802,9 +806,7 @@ func (t sqlTx) GetFactor(sid string) (Factor, error) {
 }
 
 func (t sqlTx) FactorStatus(sid string) (string, error) {
-	// In a write the lookups hold what the group began from, until one of
-	// its writes changes a factor.
-	if t.read != nil || !t.lookups.changed.Load() {
+	if t.lookupsCurrent() {
 		if f, ok := lookup(t.lookups, t.lookups.factors, "sid "+sid, cloneFactor); ok {
 			return f.Status, nil
 		}
@@ -859,9 +861,9 @@ func (t sqlTx) UnverifiedFactorsBefore(before time.Time, limit int) ([]Factor, e
 }
 
 func (t sqlTx) GetChallenge(sid string) (Challenge, error) {
-	// A write reads the lookups only while its group has neither written
-	// this challenge nor deleted any (see lookups).
-	if t.read != nil || !(t.lookups.changed.Load() || t.group.wrote(sid)) {
+	// A write's own group may have written this challenge since the
+	// lookups were handed it.
+	if t.lookupsCurrent() && (t.read != nil || !t.group.wrote(sid)) {
 		if doc, ok := t.lookups.challenge(sid); ok {
 			return decodeDoc[Challenge](doc)
 		}
@@ -885,7 +887,7 @@ func (t sqlTx) PutChallenge(c Challenge) error {
 		ON CONFLICT (sid) DO UPDATE SET status = excluded.status, doc = excluded.doc`,
 		c.Sid, c.EntitySid, c.FactorSid, c.Status, c.ExpirationDate.Unix(), doc)
 	if err == nil {
-		t.group.written = append(t.group.written, writtenDoc{c.Sid, doc})
+		t.group.add(c.Sid, doc)
 	}
 	return err
 }
@@ -904,7 +906,7 @@ func (t sqlTx) UpdateChallengeFrom(c Challenge, from string) error {
 	} else if n == 0 {
 		return ErrConflict
 	}
-	t.group.written = append(t.group.written, writtenDoc{c.Sid, doc})
+	t.group.add(c.Sid, doc)
 	return nil
 }
 
