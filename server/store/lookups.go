@@ -42,7 +42,7 @@ type lookups struct {
 	factors  map[string]Factor // by SID, and by credential SID
 
 	// challenges holds documents as stored, decoded by each reader.
-	challenges docRing
+	challenges recentDocs
 
 	// changed is set by a write of one of the cached tables, in the group
 	// now running on the writer.
@@ -55,7 +55,7 @@ const maxLookups = 8192
 
 func newLookups(max int) *lookups {
 	return &lookups{max: max, services: map[string]Service{}, entities: map[string]Entity{}, factors: map[string]Factor{},
-		challenges: docRing{max: max, docs: map[string]heldDoc{}}}
+		challenges: recentDocs{max: max, docs: map[string]heldDoc{}}}
 }
 
 // generations is read just before a read transaction begins: the groups
@@ -97,8 +97,9 @@ func (l *lookups) challenge(sid string) (string, bool) {
 	return held.doc, ok
 }
 
-// keepChallenge adds a document read in a transaction begun after the
-// cache's first puts writes (see lookups).
+// keepChallenge adds a document read in a transaction that began once
+// puts documents had been handed to the cache, unless the cache holds one
+// for sid or has since made room for one handed to it later (see lookups).
 func (l *lookups) keepChallenge(sid, doc string, puts uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -149,9 +150,9 @@ func cloneFactor(f Factor) Factor {
 	return f
 }
 
-// docRing holds up to max documents by key and, when full, lets the one
-// written longest ago make room.
-type docRing struct {
+// recentDocs holds up to max documents by key and, when full, lets the
+// one written longest ago make room.
+type recentDocs struct {
 	max  int
 	docs map[string]heldDoc
 	// order is every put, oldest first from head; a put whose key was
@@ -172,7 +173,7 @@ type heldKey struct {
 	put uint64
 }
 
-func (r *docRing) put(key, doc string) {
+func (r *recentDocs) put(key, doc string) {
 	r.puts++
 	_, held := r.docs[key]
 	r.docs[key] = heldDoc{doc, r.puts}
@@ -186,7 +187,7 @@ func (r *docRing) put(key, doc string) {
 }
 
 // makeRoom drops the document written longest ago.
-func (r *docRing) makeRoom() {
+func (r *recentDocs) makeRoom() {
 	for ; r.head < len(r.order); r.head++ {
 		k := r.order[r.head]
 		if r.docs[k.key].put == k.put {
@@ -200,7 +201,7 @@ func (r *docRing) makeRoom() {
 
 // compact drops the puts made room for or passed over, so that order
 // stays within twice the documents held.
-func (r *docRing) compact() {
+func (r *recentDocs) compact() {
 	live := r.order[:0]
 	for _, k := range r.order[r.head:] {
 		if r.docs[k.key].put == k.put {
@@ -212,7 +213,7 @@ func (r *docRing) compact() {
 	r.head = 0
 }
 
-func (r *docRing) clear() {
+func (r *recentDocs) clear() {
 	clear(r.docs)
 	clear(r.order)
 	r.order = r.order[:0]
