@@ -55,7 +55,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", 8*time.Second, "length of each throughput phase")
 	rate := fs.Int("rate", 500, "creates per second while the trip to the phone is timed")
 	idle := fs.Int("idle-conns", 10000, "idle push connections to weigh (in-process server only; 0 skips)")
-	sustain := fs.Int("sustain", 0, "instead of the timed phases, create `N` challenges and compare the create rate of the first and last tenth, with the write-ahead log's largest size")
+	sustain := fs.Int("sustain", 0, "instead of the timed phases, create `N` challenges and compare the create rate of the first and last tenth, with the write-ahead log's largest size; an in-process run then times a tenth's creates on a fresh store, as a control for the machine's own drift")
 	peer := fs.Bool("peer", false, "measure creates alone against a Verify mock at --url (made-up SIDs, no enrollment), for the peer ratio in docs/BENCHMARKS.md")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each phase to `FILE`.<phase> (FILE.creates, FILE.approvals, …) for go tool pprof; an in-process server's profile holds both sides")
@@ -146,6 +146,9 @@ func printBench(w io.Writer, r *bench.Result) error {
 	}
 	if r.SustainCreates > 0 {
 		fmt.Fprintf(tw, "%d creates\tfirst tenth %.0f/s\tlast tenth %.0f/s\t(%+.0f%%)\n", r.SustainCreates, r.SustainFirstPerS, r.SustainLastPerS, 100*(r.SustainLastPerS/r.SustainFirstPerS-1))
+		if r.SustainControlPerS > 0 {
+			fmt.Fprintf(tw, "control\tfresh store after\t%.0f/s\t(last tenth %+.0f%% of it)\n", r.SustainControlPerS, 100*(r.SustainLastPerS/r.SustainControlPerS-1))
+		}
 		if r.SustainWALLimit > 0 {
 			fmt.Fprintf(tw, "write-ahead log\tat most %.1f MB\tlimit %.0f MB\n", float64(r.SustainWALMaxBytes)/(1<<20), float64(r.SustainWALLimit)/(1<<20))
 		}

@@ -24,6 +24,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/pushsim/pushsim/server"
@@ -119,6 +120,9 @@ type Result struct {
 	SustainLastPerS    float64 `json:"sustain_last_tenth_per_s,omitempty"`
 	SustainWALMaxBytes int64   `json:"sustain_wal_max_bytes,omitempty"`
 	SustainWALLimit    int64   `json:"sustain_wal_limit_bytes,omitempty"`
+	// SustainControlPerS is an in-process run's control: as many creates
+	// as a tenth, on a fresh store right after the last tenth.
+	SustainControlPerS float64 `json:"sustain_control_per_s,omitempty"`
 	RSSStartBytes      int64   `json:"rss_start_bytes,omitempty"`
 	RSSEndBytes        int64   `json:"rss_end_bytes,omitempty"`
 }
@@ -166,8 +170,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	target := cfg.URL
 	var srv *server.Server
+	stop := func() {}
 	if target == "" {
-		var stop func()
 		var err error
 		srv, target, stop, err = startServer(ctx, cfg)
 		if err != nil {
@@ -212,6 +216,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		fmt.Fprintf(cfg.Progress, "  first tenth %.0f/s, last tenth %.0f/s; WAL at most %d bytes\n", res.SustainFirstPerS, res.SustainLastPerS, res.SustainWALMaxBytes)
+		if srv == nil {
+			return res, nil // a server at a URL cannot be given a fresh store
+		}
+		lab.close()
+		stop()
+		cfg.Phase("control")
+		n := max(cfg.Sustain/10, 1)
+		fmt.Fprintf(cfg.Progress, "control: %d creates on a fresh store…\n", n)
+		if res.SustainControlPerS, err = controlRate(ctx, cfg, n); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(cfg.Progress, "  %.0f/s\n", res.SustainControlPerS)
 		return res, nil
 	}
 	cfg.Phase("ecdsa")
@@ -282,14 +298,14 @@ func startServer(ctx context.Context, cfg Config) (*server.Server, string, func(
 	serveCtx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx, ln) }()
-	stop := func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		<-served
 		srv.Close()
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
-	}
+	})
 	return srv, url, stop, nil
 }
 

@@ -68,14 +68,15 @@ func TestSustainedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.SustainCreates != 400 || res.SustainFirstPerS <= 0 || res.SustainLastPerS <= 0 || res.SustainWALLimit <= 0 || res.SustainWALMaxBytes <= 0 {
+	if res.SustainCreates != 400 || res.SustainFirstPerS <= 0 || res.SustainLastPerS <= 0 || res.SustainControlPerS <= 0 || res.SustainWALLimit <= 0 || res.SustainWALMaxBytes <= 0 {
 		t.Fatalf("sustained: %+v", res)
 	}
 }
 
-// Against a URL, the server's memory is not this process's: a sustained
-// run reports none rather than the load generator's own.
-func TestSustainedRunAgainstURLReportsNoMemory(t *testing.T) {
+// Against a URL, the server's memory is not this process's and its store
+// cannot be made fresh: a sustained run reports neither the load
+// generator's memory nor a control.
+func TestSustainedRunAgainstURLReportsNoMemoryNorControl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and enrolls phones")
 	}
@@ -84,7 +85,7 @@ func TestSustainedRunAgainstURLReportsNoMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.SustainCreates != 200 || res.SustainFirstPerS <= 0 || res.RSSStartBytes != 0 || res.RSSEndBytes != 0 {
+	if res.SustainCreates != 200 || res.SustainFirstPerS <= 0 || res.RSSStartBytes != 0 || res.RSSEndBytes != 0 || res.SustainControlPerS != 0 {
 		t.Fatalf("sustained against a URL: %+v", res)
 	}
 }

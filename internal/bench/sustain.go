@@ -111,3 +111,38 @@ func rss() int64 {
 	}
 	return 0
 }
+
+// controlRate is the create rate of a fresh in-process server over n
+// creates, with the sustained run's phones and clients. The machine's
+// speed moves by up to a third between minutes, so the first tenth of a
+// long run, a minute before its last, says less about what the data's
+// growth cost than a fresh store measured right after the last tenth.
+func controlRate(ctx context.Context, cfg Config, n int) (float64, error) {
+	_, target, stop, err := startServer(ctx, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	l, err := newLab(ctx, target, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer l.close()
+	if err := l.enroll(ctx, cfg.Phones, cfg.Clients); err != nil {
+		return 0, err
+	}
+	if len(l.phones) == 0 {
+		return 0, errNoPhones
+	}
+	var next atomic.Int64
+	start := time.Now()
+	err = parallel(ctx, cfg.Clients, cfg.Clients, func(int) error {
+		for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+			if _, err := l.createChallenge(ctx, l.phones[int(i)%len(l.phones)], "Sign in to the load test?"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return float64(n) / time.Since(start).Seconds(), err
+}
