@@ -222,9 +222,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		lab.close()
 		stop()
 		cfg.Phase("control")
-		n := max(cfg.Sustain/10, 1)
-		fmt.Fprintf(cfg.Progress, "control: %d creates on a fresh store…\n", n)
-		if res.SustainControlPerS, err = controlRate(ctx, cfg, n); err != nil {
+		fmt.Fprintf(cfg.Progress, "control: %d creates on a fresh store…\n", cfg.sustainTenth())
+		if res.SustainControlPerS, err = controlRate(ctx, cfg, cfg.sustainTenth()); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(cfg.Progress, "  %.0f/s\n", res.SustainControlPerS)
