@@ -167,6 +167,10 @@ type pending struct {
 	sid   string
 }
 
+// loadTestMessage is the message of every challenge the bench creates
+// in its throughput phases.
+const loadTestMessage = "Sign in to the load test?"
+
 // creates runs cfg.Clients clients creating challenges flat out for
 // cfg.Duration; the challenges wait in l's pool for the approvals.
 func (l *lab) creates(ctx context.Context, cfg Config, res *Result) error {
@@ -183,7 +187,7 @@ func (l *lab) creates(ctx context.Context, cfg Config, res *Result) error {
 		for time.Now().Before(deadline) {
 			p := l.phones[int(next.Add(1))%len(l.phones)]
 			t := time.Now()
-			sid, err := l.createChallenge(ctx, p, "Sign in to the load test?")
+			sid, err := l.createChallenge(ctx, p, loadTestMessage)
 			if err != nil {
 				if refused.add(err) {
 					continue

@@ -61,7 +61,7 @@ func (l *lab) sustain(ctx context.Context, cfg Config, srv *server.Server, res *
 				return nil
 			}
 			p := l.phones[int(i)%len(l.phones)]
-			if _, err := l.createChallenge(ctx, p, sustainMessage); err != nil {
+			if _, err := l.createChallenge(ctx, p, loadTestMessage); err != nil {
 				return err
 			}
 			n := done.Add(1)
@@ -116,8 +116,6 @@ func rss() int64 {
 // control, are timed over.
 func (c Config) sustainTenth() int { return max(c.Sustain/10, 1) }
 
-const sustainMessage = "Sign in to the load test?"
-
 // controlRate is the create rate of a fresh in-process server over n
 // creates, with the sustained run's phones and clients. The machine's
 // speed moves by up to a third between minutes, so the first tenth of a
@@ -144,7 +142,7 @@ func controlRate(ctx context.Context, cfg Config, n int) (float64, error) {
 	start := time.Now()
 	err = parallel(ctx, cfg.Clients, cfg.Clients, func(int) error {
 		for i := next.Add(1); i <= int64(n); i = next.Add(1) {
-			if _, err := l.createChallenge(ctx, l.phones[int(i)%len(l.phones)], sustainMessage); err != nil {
+			if _, err := l.createChallenge(ctx, l.phones[int(i)%len(l.phones)], loadTestMessage); err != nil {
 				return err
 			}
 		}
