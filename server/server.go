@@ -258,8 +258,13 @@ func (s *Server) open(ctx context.Context, number int64) (*generation, error) {
 			}
 			return guard.CheckURL(ctx, raw)
 		},
-		OnCommit: g.committed,
-		OnQueue:  func(q verify.Queued) { g.pushes.reserve(q.Pushes) },
+		OnPushes: g.pushes.committed,
+		OnWebhooks: func() {
+			for _, d := range g.webhooks {
+				d.Notify()
+			}
+		},
+		OnQueue: g.pushes.reserve,
 	})
 	if err != nil {
 		st.Close()
@@ -394,15 +399,6 @@ func (s *Server) Faults() *faults.Set { return s.faults }
 
 // committed sends a transaction's pushes and wakes the webhook
 // dispatchers.
-func (g *generation) committed(q verify.Queued) {
-	g.pushes.committed(q.Pushes)
-	if q.Webhooks {
-		for _, d := range g.webhooks {
-			d.Notify()
-		}
-	}
-}
-
 // Resume lets background work held by Config.PauseBackground start.
 func (s *Server) Resume() { s.resumeOnce.Do(func() { close(s.resume) }) }
 

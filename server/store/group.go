@@ -25,6 +25,11 @@ var ErrClosed = errors.New("store: closed")
 // syncer and goes on with the next, so the writer never waits on the disk
 // and one sync covers every group committed while the previous one ran.
 // Callers are still answered only once their group is durable.
+//
+// A write may ask to hear of its commit sooner, as soon as readers can see
+// it (see Store.WriteThen): the writer hands such writes to the publisher,
+// a goroutine of its own that runs their callbacks in commit order, so
+// that neither the writer nor the syncer ever runs a caller's code.
 type groupWriter struct {
 	writes  chan *writeRequest
 	stop    chan struct{} // closed by close: the writer answers what is queued and exits
@@ -36,6 +41,19 @@ type groupWriter struct {
 
 	sync      func() error        // nil: a commit is durable when it returns
 	committed chan committedGroup // from the writer to the syncer, in commit order
+
+	published publisher
+}
+
+// publisher runs the committed callbacks of writes, in commit order. Its
+// queue has no bound, so the writer never waits for it: a callback may be
+// slow, or read the store, without holding up the commits behind it.
+type publisher struct {
+	mu      sync.Mutex
+	queue   []*writeRequest
+	closed  bool
+	wake    chan struct{} // holds one token while the queue has work or is closed
+	stopped chan struct{}
 }
 
 // committedGroup is a group waiting for its commit to be made durable.
@@ -61,6 +79,13 @@ type writeRequest struct {
 	fn    func(Tx) error
 	state atomic.Int32 // queued, started or abandoned
 	done  chan writeResult
+
+	// committed, when set, runs on the publisher once fn's changes are
+	// committed. The writer sets published, before answering, when it
+	// queues committed; the publisher closes it once committed has run.
+	committed       func()
+	published       chan struct{}
+	committedPanics any
 }
 
 const (
@@ -77,7 +102,8 @@ type writeResult struct {
 // newGroupWriter makes a writer; sync, if not nil, is what makes a
 // committed group durable (see groupWriter).
 func newGroupWriter(sync func() error) *groupWriter {
-	g := &groupWriter{writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{}), sync: sync}
+	g := &groupWriter{writes: make(chan *writeRequest, maxGroup), stop: make(chan struct{}), stopped: make(chan struct{}), sync: sync,
+		published: publisher{wake: make(chan struct{}, 1), stopped: make(chan struct{})}}
 	if sync != nil {
 		g.committed = make(chan committedGroup, maxGroup)
 	}
@@ -90,10 +116,18 @@ func newGroupWriter(sync func() error) *groupWriter {
 // and submit waits for it. fn runs on the writer's goroutine and must not
 // write itself.
 func (g *groupWriter) submit(ctx context.Context, fn func(Tx) error) error {
+	return g.submitThen(ctx, fn, nil)
+}
+
+// submitThen is submit, and once fn's changes are committed (before they
+// are durable, where that is a separate step), committed runs on the
+// publisher; submitThen returns only after it has, and a panic in it is
+// raised again here, as fn's is.
+func (g *groupWriter) submitThen(ctx context.Context, fn func(Tx) error, committed func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	req := &writeRequest{ctx: ctx, fn: fn, committed: committed, done: make(chan writeResult, 1)}
 	g.closing.RLock()
 	if g.closed {
 		g.closing.RUnlock()
@@ -114,6 +148,12 @@ func (g *groupWriter) submit(ctx context.Context, fn func(Tx) error) error {
 			return ctx.Err()
 		}
 		res = <-req.done
+	}
+	if req.published != nil {
+		<-req.published
+		if req.committedPanics != nil {
+			panic(req.committedPanics)
+		}
 	}
 	if res.panicked != nil {
 		panic(res.panicked) // on the caller's goroutine, where its recovery is
@@ -138,6 +178,10 @@ func (r *writeRequest) start() (writeResult, bool) {
 // then does between's housekeeping, until close.
 func (g *groupWriter) run(begin func(context.Context) (groupTx, error), between func(context.Context)) {
 	defer close(g.stopped)
+	go g.published.run()
+	// Deferred before the syncer's end, so it runs after it: every
+	// committed callback has run before close returns.
+	defer g.published.close()
 	if g.sync != nil {
 		synced := make(chan struct{})
 		go g.syncLoop(synced)
@@ -190,6 +234,7 @@ func (g *groupWriter) commitGroup(ctx context.Context, begin func(context.Contex
 		}
 	}
 	failAll(results, tx.commit())
+	g.published.add(group, results)
 	if g.sync != nil {
 		g.committed <- committedGroup{group, results}
 		return
@@ -239,6 +284,63 @@ func answer(group []*writeRequest, results []writeResult) {
 	for i, r := range group {
 		r.done <- results[i]
 	}
+}
+
+// add queues the committed callbacks of the group's successful writes:
+// after a failed commit, none.
+func (p *publisher) add(group []*writeRequest, results []writeResult) {
+	p.mu.Lock()
+	for i, r := range group {
+		if r.committed != nil && results[i].err == nil && results[i].panicked == nil {
+			r.published = make(chan struct{})
+			p.queue = append(p.queue, r)
+		}
+	}
+	work := len(p.queue) > 0
+	p.mu.Unlock()
+	if work {
+		p.signal()
+	}
+}
+
+func (p *publisher) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run runs the queued callbacks in order until close, and then those
+// still queued.
+func (p *publisher) run() {
+	defer close(p.stopped)
+	for range p.wake {
+		p.mu.Lock()
+		batch, closed := p.queue, p.closed
+		p.queue = nil
+		p.mu.Unlock()
+		for _, r := range batch {
+			r.publish()
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+func (r *writeRequest) publish() {
+	defer close(r.published)
+	defer func() { r.committedPanics = recover() }()
+	r.committed()
+}
+
+// close runs what is queued and stops the publisher.
+func (p *publisher) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.signal()
+	<-p.stopped
 }
 
 // close lets the queued writes finish and stops the writer.

@@ -111,20 +111,18 @@ func TestWriteOfCallerWhoGaveUpIsSkipped(t *testing.T) {
 // waitQueued waits until n writes wait in the writer's queue.
 func waitQueued(t *testing.T, s *SQLite, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.writes.queuedWrites() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d writes queued, want %d", s.writes.queuedWrites(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitGroupQueued(t, s.writes, n)
 }
 
-// fakeGroup is a group transaction that only counts commits.
-type fakeGroup struct{ commits chan<- struct{} }
+// fakeGroup is a group transaction that only counts commits, and fails
+// them with err.
+type fakeGroup struct {
+	commits chan<- struct{}
+	err     error
+}
 
 func (f fakeGroup) run(r *writeRequest) writeResult { return writeResult{err: r.fn(nil)} }
-func (f fakeGroup) commit() error                   { f.commits <- struct{}{}; return nil }
+func (f fakeGroup) commit() error                   { f.commits <- struct{}{}; return f.err }
 
 // A committed group is answered only once it is durable, and the writer
 // does not wait for that: the next group commits while the sync runs.
@@ -133,7 +131,7 @@ func TestWritesAreAnsweredOnlyOnceSynced(t *testing.T) {
 	commits := make(chan struct{}, 8)
 	syncing, releaseSync := make(chan struct{}), make(chan error)
 	g := newGroupWriter(func() error { syncing <- struct{}{}; return <-releaseSync })
-	go g.run(func(context.Context) (groupTx, error) { return fakeGroup{commits}, nil }, nil)
+	go g.run(func(context.Context) (groupTx, error) { return fakeGroup{commits: commits}, nil }, nil)
 
 	write := func() <-chan error {
 		done := make(chan error, 1)
@@ -171,5 +169,121 @@ func await[T any](t *testing.T, ch <-chan T, what string) T {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no %s after 10s", what)
 		panic("unreachable")
+	}
+}
+
+// A write's committed callback runs as soon as its group has committed,
+// before the group is durable, in commit order, and only for the writes
+// that succeeded; each caller is answered once its group is durable.
+func TestCommittedRunsBeforeTheSync(t *testing.T) {
+	commits := make(chan struct{}, 8)
+	syncing, releaseSync := make(chan struct{}), make(chan error)
+	g := newGroupWriter(func() error { syncing <- struct{}{}; return <-releaseSync })
+	go g.run(func(context.Context) (groupTx, error) { return fakeGroup{commits: commits}, nil }, nil)
+
+	heard := make(chan string, 4)
+	write := func(name string, fn func(Tx) error) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- g.submitThen(context.Background(), fn, func() { heard <- name }) }()
+		return done
+	}
+	// The first write holds the writer, so that the next two share its group.
+	held, release := make(chan struct{}), make(chan struct{})
+	first := write("first", func(Tx) error { close(held); <-release; return nil })
+	await(t, held, "first write")
+	refused := write("refused", func(Tx) error { return errors.New("refused") })
+	waitGroupQueued(t, g, 1)
+	last := write("last", func(Tx) error { return nil })
+	waitGroupQueued(t, g, 2)
+	close(release)
+
+	if got := await(t, heard, "a committed callback"); got != "first" {
+		t.Fatalf("first callback heard: %q", got)
+	}
+	// In commit order: had the refused write's callback run, it would come
+	// before the last write's.
+	if got := await(t, heard, "a committed callback"); got != "last" {
+		t.Fatalf("second callback heard: %q, want the last write's", got)
+	}
+	await(t, syncing, "the group's sync")
+	select {
+	case err := <-first:
+		t.Fatalf("write answered (%v) before its sync finished", err)
+	default:
+	}
+	releaseSync <- nil
+	if err := await(t, first, "first write's answer"); err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	if err := await(t, refused, "refused write's answer"); err == nil || err.Error() != "refused" {
+		t.Fatalf("refused write: %v", err)
+	}
+	if err := await(t, last, "last write's answer"); err != nil {
+		t.Fatalf("last write: %v", err)
+	}
+	g.close()
+}
+
+// A group whose commit fails runs none of its callbacks, and a callback's
+// panic reaches its own caller without stopping the callbacks after it.
+func TestCommittedSkipsFailedCommitsAndRaisesPanics(t *testing.T) {
+	commits := make(chan struct{}, 8)
+	groups := 0
+	g := newGroupWriter(nil)
+	go g.run(func(context.Context) (groupTx, error) {
+		groups++
+		if groups == 1 {
+			return fakeGroup{commits: commits, err: errors.New("disk full")}, nil
+		}
+		return fakeGroup{commits: commits}, nil
+	}, nil)
+
+	heard := make(chan string, 4)
+	err := g.submitThen(context.Background(), func(Tx) error { return nil }, func() { heard <- "uncommitted" })
+	if err == nil || err.Error() != "disk full" {
+		t.Fatalf("write whose commit failed: %v", err)
+	}
+	var panicked any
+	func() {
+		defer func() { panicked = recover() }()
+		g.submitThen(context.Background(), func(Tx) error { return nil }, func() { panic("callback failed") })
+	}()
+	if panicked != "callback failed" {
+		t.Fatalf("callback's panic: recovered %v", panicked)
+	}
+	if err := g.submitThen(context.Background(), func(Tx) error { return nil }, func() { heard <- "after" }); err != nil {
+		t.Fatal(err)
+	}
+	if got := await(t, heard, "a committed callback"); got != "after" {
+		t.Fatalf("first callback heard: %q, want the one after the panic", got)
+	}
+	g.close()
+}
+
+// On SQLite a committed callback already reads what its write committed,
+// before the log's fsync, and may read the store to do so.
+func TestCommittedSeesTheWrite(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var seen []byte
+	err = s.WriteThen(context.Background(), func(tx Tx) error { return tx.PutSecret("k", []byte("v")) }, func() {
+		s.Read(context.Background(), func(tx Tx) error { seen, err = tx.Secret("k"); return err })
+	})
+	if err != nil || string(seen) != "v" {
+		t.Fatalf("callback read %q (%v)", seen, err)
+	}
+}
+
+func waitGroupQueued(t *testing.T, g *groupWriter, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for g.queuedWrites() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", g.queuedWrites(), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -172,10 +172,16 @@ func (p *Postgres) Close() error {
 // of ctx, so that a caller never sees a cancellation for a write that may
 // have been committed. fn must not call Write.
 func (p *Postgres) Write(ctx context.Context, fn func(Tx) error) error {
+	return p.WriteThen(ctx, fn, nil)
+}
+
+// WriteThen is Write, then committed (see Store.WriteThen). On PostgreSQL
+// a commit is durable when it returns, so committed follows durability.
+func (p *Postgres) WriteThen(ctx context.Context, fn func(Tx) error, committed func()) error {
 	if p.closed.Load() {
 		return ErrClosed
 	}
-	return p.writes.submit(ctx, fn)
+	return p.writes.submitThen(ctx, fn, committed)
 }
 
 // beginGroup opens a group's transaction and waits for the write lock.

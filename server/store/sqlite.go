@@ -432,6 +432,12 @@ func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
 	return s.writes.submit(ctx, fn)
 }
 
+// WriteThen is Write, then committed as soon as the commit is written to
+// the log, before its fsync (see Store.WriteThen).
+func (s *SQLite) WriteThen(ctx context.Context, fn func(Tx) error, committed func()) error {
+	return s.writes.submitThen(ctx, fn, committed)
+}
+
 // sqliteGroup is a group's transaction on the writer's connection.
 type sqliteGroup struct{ stx sqlTx }
 

@@ -196,6 +196,13 @@ type ChallengeFilter struct {
 type Store interface {
 	Read(ctx context.Context, fn func(Tx) error) error
 	Write(ctx context.Context, fn func(Tx) error) error
+	// WriteThen is Write, and when fn succeeds it runs committed as soon
+	// as fn's changes are committed, when every reader can see them. On
+	// SQLite that is before they are durable: the log is written, its
+	// fsync is still to come, and Write's answer waits for it. committed
+	// runs on a goroutine of the store's own, in commit order, and must
+	// not write to the store; WriteThen returns after it has run.
+	WriteThen(ctx context.Context, fn func(Tx) error, committed func()) error
 	// Checkpoint does the store's housekeeping off the commit path.
 	Checkpoint(ctx context.Context) error
 	Close() error

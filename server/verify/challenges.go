@@ -556,7 +556,7 @@ const PushMessageType = "verify_push_challenge"
 // queuePush writes the push for a challenge into the outbox, unless the
 // factor asked for no push. An expiry equal to the creation time marks a
 // deliver-now-or-drop message (Ttl 0). The row is written as already handed
-// over: OnCommit delivers it straight away, and only a restart makes it due
+// over: OnPushes delivers it straight away, and only a restart makes it due
 // again.
 func (e *Engine) queuePush(tx store.Tx, q *Queued, f store.Factor, c store.Challenge, messageID, message string, expires time.Time) error {
 	if f.NotificationPlatform == PlatformNone || f.NotificationToken == "" {

@@ -58,13 +58,22 @@ type Config struct {
 	MaxPendingPerFactor int
 	// CheckWebhookURL, when set, vets webhook URLs (the delivery policy).
 	CheckWebhookURL URLChecker
-	// OnCommit is called after a transaction that queued deliveries has
-	// committed, so they go out at once instead of waiting for a poll.
-	OnCommit func(Queued)
+	// OnPushes is called with the pushes a transaction queued as soon as
+	// it has committed, so they go out at once instead of waiting for a
+	// poll. That is before the transaction is durable on SQLite
+	// (store.Store.WriteThen): a phone hears of a challenge as soon as it
+	// can fetch it, and nothing a crash could still undo is acted on,
+	// since the phone's answer is a later write, durable only after the
+	// challenge is. It must not write to the store.
+	OnPushes func([]store.OutboxItem)
+	// OnWebhooks is called once a transaction that queued webhook
+	// deliveries is durable: a webhook tells another system of a change,
+	// so it never goes out before the change is sure to stay.
+	OnWebhooks func()
 	// OnQueue, when set, is called inside the transaction that queued
 	// pushes, before they can be seen outside it, so that whoever
-	// delivers them from the outbox leaves them to OnCommit.
-	OnQueue func(Queued)
+	// delivers them from the outbox leaves them to OnPushes.
+	OnQueue func([]store.OutboxItem)
 }
 
 // Engine applies the Verify rules on top of a Store.
@@ -133,33 +142,37 @@ func (e *Engine) read(ctx context.Context, fn func(store.Tx) error) error {
 	return mapStoreErr(e.cfg.Store.Read(ctx, fn))
 }
 
-// write runs fn in a write transaction and, once it has committed, hands
-// what it queued to OnCommit.
+// write runs fn in a write transaction and hands what it queued to
+// OnPushes once it has committed and to OnWebhooks once it is durable.
 func (e *Engine) write(ctx context.Context, fn func(tx store.Tx, q *Queued) error) error {
 	var q Queued
-	err := e.cfg.Store.Write(ctx, func(tx store.Tx) error {
+	err := e.cfg.Store.WriteThen(ctx, func(tx store.Tx) error {
 		q = Queued{}
 		if err := fn(tx, &q); err != nil {
 			return err
 		}
 		if e.cfg.OnQueue != nil && len(q.Pushes) > 0 {
-			e.cfg.OnQueue(q)
+			e.cfg.OnQueue(q.Pushes)
 		}
 		return nil
+	}, func() {
+		if e.cfg.OnPushes != nil && len(q.Pushes) > 0 {
+			e.cfg.OnPushes(q.Pushes)
+		}
 	})
 	if err != nil {
 		return mapStoreErr(err)
 	}
-	if e.cfg.OnCommit != nil && (len(q.Pushes) > 0 || q.Webhooks) {
-		e.cfg.OnCommit(q)
+	if e.cfg.OnWebhooks != nil && q.Webhooks {
+		e.cfg.OnWebhooks()
 	}
 	return nil
 }
 
-// Queued is what a committed transaction put in the outbox: the pushes to
-// hand to the push service now (their rows are already marked as handed
-// over, and come due again only if the server restarts), and whether
-// webhook deliveries were added.
+// Queued is what a transaction put in the outbox: the pushes to hand to
+// the push service once it commits (their rows are already marked as
+// handed over, and come due again only if the server restarts), and
+// whether webhook deliveries were added.
 type Queued struct {
 	Pushes   []store.OutboxItem
 	Webhooks bool
