@@ -72,7 +72,9 @@ type Config struct {
 	Progress io.Writer
 	// Phase, if set, is called as each phase starts, with its name
 	// (enroll, ecdsa, creates, approvals, create-to-phone, idle-conns,
-	// sustain, peer-creates), so a caller can profile the phases apart.
+	// peer-creates; a sustained run's sustain-first, sustain-middle and
+	// sustain-last tenths, then control), so a caller can profile the
+	// phases apart.
 	Phase func(name string)
 }
 
@@ -210,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	if cfg.Sustain > 0 {
-		cfg.Phase("sustain")
+		cfg.Phase("sustain-first")
 		fmt.Fprintf(cfg.Progress, "creating %d challenges from %d clients…\n", cfg.Sustain, cfg.Clients)
 		if err := lab.sustain(ctx, cfg, srv, res); err != nil {
 			return nil, err

@@ -64,12 +64,16 @@ func TestSustainedRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and enrolls phones")
 	}
-	res, err := Run(context.Background(), Config{Phones: 4, Clients: 4, Sustain: 400})
+	var phases []string
+	res, err := Run(context.Background(), Config{Phones: 4, Clients: 4, Sustain: 400, Phase: func(name string) { phases = append(phases, name) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.SustainCreates != 400 || res.SustainFirstPerS <= 0 || res.SustainLastPerS <= 0 || res.SustainControlPerS <= 0 || res.SustainWALLimit <= 0 || res.SustainWALMaxBytes <= 0 {
 		t.Fatalf("sustained: %+v", res)
+	}
+	if got, want := strings.Join(phases, " "), "enroll sustain-first sustain-middle sustain-last control"; got != want {
+		t.Errorf("phases announced: %q, want %q", got, want)
 	}
 }
 

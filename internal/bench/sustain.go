@@ -68,6 +68,13 @@ func (l *lab) sustain(ctx context.Context, cfg Config, srv *server.Server, res *
 			if n == int64(tenth) || n == int64(cfg.Sustain-tenth) || n == int64(cfg.Sustain) {
 				mu.Lock()
 				marks[n] = time.Now()
+				// The tenths compared get profiles of their own.
+				switch n {
+				case int64(tenth):
+					cfg.Phase("sustain-middle")
+				case int64(cfg.Sustain - tenth):
+					cfg.Phase("sustain-last")
+				}
 				mu.Unlock()
 			}
 			if n%10000 == 0 {
