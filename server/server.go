@@ -397,8 +397,6 @@ func (s *Server) PushStats() push.Stats { return s.current.Load().gateway.Stats(
 // Faults are the faults a tester switched on; they survive restarts.
 func (s *Server) Faults() *faults.Set { return s.faults }
 
-// committed sends a transaction's pushes and wakes the webhook
-// dispatchers.
 // Resume lets background work held by Config.PauseBackground start.
 func (s *Server) Resume() { s.resumeOnce.Do(func() { close(s.resume) }) }
 
