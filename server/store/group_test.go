@@ -143,11 +143,7 @@ func TestWritesAreAnsweredOnlyOnceSynced(t *testing.T) {
 	await(t, syncing, "first sync")
 	second := write()
 	await(t, commits, "second commit while the first sync runs")
-	select {
-	case err := <-first:
-		t.Fatalf("write answered (%v) before its sync finished", err)
-	default:
-	}
+	unanswered(t, first)
 	releaseSync <- nil
 	if err := await(t, first, "first write's answer"); err != nil {
 		t.Fatalf("first write: %v", err)
@@ -158,6 +154,17 @@ func TestWritesAreAnsweredOnlyOnceSynced(t *testing.T) {
 		t.Fatalf("write whose sync failed: %v", err)
 	}
 	g.close()
+}
+
+// unanswered fails the test if the write was answered. It is called while
+// the write's sync is held, so no answer can still be on its way.
+func unanswered(t *testing.T, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Fatalf("write answered (%v) before its sync finished", err)
+	default:
+	}
 }
 
 // await receives from ch, failing the test rather than hanging it.
@@ -206,11 +213,7 @@ func TestCommittedRunsBeforeTheSync(t *testing.T) {
 		t.Fatalf("second callback heard: %q, want the last write's", got)
 	}
 	await(t, syncing, "the group's sync")
-	select {
-	case err := <-first:
-		t.Fatalf("write answered (%v) before its sync finished", err)
-	default:
-	}
+	unanswered(t, first)
 	releaseSync <- nil
 	if err := await(t, first, "first write's answer"); err != nil {
 		t.Fatalf("first write: %v", err)
