@@ -42,6 +42,10 @@ type SQLite struct {
 	// waits for it through background.
 	checkpointing atomic.Bool
 	background    sync.WaitGroup
+	// checkpoints is held by every checkpoint: SQLite refuses a second
+	// one at once (SQLITE_BUSY, without waiting), so the writer's
+	// truncation past the limit waits for a passive one instead.
+	checkpoints sync.Mutex
 	// walIndex is the log's index (the -shm file), held open by the
 	// writer's goroutine to read what the log holds; nil until then.
 	walIndex *os.File
@@ -232,6 +236,8 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 // Checkpoint copies the write-ahead log back into the database without
 // blocking writers, so the log stays short.
 func (s *SQLite) Checkpoint(ctx context.Context) error {
+	s.checkpoints.Lock()
+	defer s.checkpoints.Unlock()
 	_, err := s.reader.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	return err
 }
@@ -251,7 +257,9 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 func (s *SQLite) boundWAL(ctx context.Context) {
 	switch held := s.walHeld(); {
 	case held > s.walLimit:
+		s.checkpoints.Lock()
 		s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		s.checkpoints.Unlock()
 	case held > s.walLimit/4 && s.checkpointing.CompareAndSwap(false, true):
 		// Well before the limit, copy back in the background, so that
 		// the log restarts from its beginning and the stop above stays
