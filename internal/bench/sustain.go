@@ -22,7 +22,6 @@ func (l *lab) sustain(ctx context.Context, cfg Config, srv *server.Server, res *
 		return errNoPhones
 	}
 	tenth := cfg.sustainTenth()
-	var next, done atomic.Int64
 	var mu sync.Mutex
 	marks := map[int64]time.Time{} // creates done -> when
 	walSize := func() int64 { return 0 }
@@ -54,32 +53,21 @@ func (l *lab) sustain(ctx context.Context, cfg Config, srv *server.Server, res *
 		}
 	}()
 	start := time.Now()
-	err := parallel(ctx, cfg.Clients, cfg.Clients, func(int) error {
-		for {
-			i := next.Add(1)
-			if i > int64(cfg.Sustain) {
-				return nil
+	err := l.createMany(ctx, cfg.Clients, cfg.Sustain, func(n int64) {
+		if n == int64(tenth) || n == int64(cfg.Sustain-tenth) || n == int64(cfg.Sustain) {
+			mu.Lock()
+			marks[n] = time.Now()
+			// The tenths compared get profiles of their own.
+			switch n {
+			case int64(tenth):
+				cfg.Phase("sustain-middle")
+			case int64(cfg.Sustain - tenth):
+				cfg.Phase("sustain-last")
 			}
-			p := l.phones[int(i)%len(l.phones)]
-			if _, err := l.createChallenge(ctx, p, loadTestMessage); err != nil {
-				return err
-			}
-			n := done.Add(1)
-			if n == int64(tenth) || n == int64(cfg.Sustain-tenth) || n == int64(cfg.Sustain) {
-				mu.Lock()
-				marks[n] = time.Now()
-				// The tenths compared get profiles of their own.
-				switch n {
-				case int64(tenth):
-					cfg.Phase("sustain-middle")
-				case int64(cfg.Sustain - tenth):
-					cfg.Phase("sustain-last")
-				}
-				mu.Unlock()
-			}
-			if n%10000 == 0 {
-				l.progress(cfg, n)
-			}
+			mu.Unlock()
+		}
+		if n%10000 == 0 {
+			l.progress(cfg, n)
 		}
 	})
 	stopWatch()
@@ -145,15 +133,22 @@ func controlRate(ctx context.Context, cfg Config, n int) (float64, error) {
 	if len(l.phones) == 0 {
 		return 0, errNoPhones
 	}
-	var next atomic.Int64
 	start := time.Now()
-	err = parallel(ctx, cfg.Clients, cfg.Clients, func(int) error {
+	err = l.createMany(ctx, cfg.Clients, n, func(int64) {})
+	return float64(n) / time.Since(start).Seconds(), err
+}
+
+// createMany creates n challenges from clients clients, for the phones in
+// turn, and calls created with the count done after each.
+func (l *lab) createMany(ctx context.Context, clients, n int, created func(done int64)) error {
+	var next, done atomic.Int64
+	return parallel(ctx, clients, clients, func(int) error {
 		for i := next.Add(1); i <= int64(n); i = next.Add(1) {
 			if _, err := l.createChallenge(ctx, l.phones[int(i)%len(l.phones)], loadTestMessage); err != nil {
 				return err
 			}
+			created(done.Add(1))
 		}
 		return nil
 	})
-	return float64(n) / time.Since(start).Seconds(), err
 }
