@@ -187,8 +187,12 @@ func (g *groupWriter) run(begin func(context.Context) (groupTx, error), between 
 		go g.syncLoop(synced)
 		defer func() { close(g.committed); <-synced }()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	// The writer's statements run under a context that never ends: no
+	// statement of a group is ever cancelled (a caller that gives up is
+	// skipped before its write starts), and the SQLite driver watches a
+	// context that can end from a goroutine of its own, started and
+	// stopped for every statement.
+	ctx := context.Background()
 	for {
 		select {
 		case first := <-g.writes:

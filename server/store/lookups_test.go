@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"testing"
@@ -369,5 +370,49 @@ func TestHeldChallengesMakeRoomForTheNewest(t *testing.T) {
 	}
 	if n := len(l.challenges.order); n > 2*l.challenges.max {
 		t.Fatalf("%d puts remembered for %d documents", n, len(l.challenges.docs))
+	}
+}
+
+// The SQLite driver watches a statement's context from a goroutine of its
+// own when that context can end. A write's and a read's statements run
+// under contexts that cannot, though the callers' can, so what goroutines
+// a write or a read starts do not grow with its statements: each of these
+// writes runs five (a savepoint, two inserts, its release, a count) and
+// each read two queries.
+func TestStatementsStartNoGoroutineEach(t *testing.T) {
+	x := newLookupsFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	now := time.Unix(1_800_000_000, 0).UTC()
+	const n = 50
+	created := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(created)
+	before := created[0].Value.Uint64()
+	for i := range n {
+		c := Challenge{Sid: "YC" + hex32(i), EntitySid: x.en.Sid, FactorSid: x.f.Sid, Status: "pending", ExpirationDate: now.Add(time.Minute)}
+		err := x.s.Write(ctx, func(tx Tx) error {
+			if _, err := tx.CountPendingChallenges(x.f.Sid, now); err != nil {
+				return err
+			}
+			return errors.Join(tx.PutChallenge(c), tx.PutSecret(c.Sid, []byte("v")))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = x.s.Read(ctx, func(tx Tx) error {
+			_, err1 := tx.CountPendingChallenges(x.f.Sid, now)
+			_, err2 := tx.Secret(c.Sid)
+			return errors.Join(err1, err2)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	metrics.Read(created)
+	// database/sql and the driver still watch each transaction's own
+	// context: five goroutines for a write and a read here, sixteen when
+	// every statement had its watcher.
+	if per := float64(created[0].Value.Uint64()-before) / n; per > 8 {
+		t.Errorf("a write and a read started %.1f goroutines, want at most 8", per)
 	}
 }

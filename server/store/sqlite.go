@@ -494,7 +494,10 @@ func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
 	cache := s.stmts[s.reader]
 	defer cache.prepareWanted(ctx)
 	read := &readTx{db: s.reader}
-	err := fn(sqlTx{ctx: ctx, read: read, stmts: cache, lookups: s.lookups})
+	// A read's statements are look-ups and pages, short enough to finish
+	// once begun; a context that cannot end spares the driver a goroutine
+	// per statement to watch it (see groupWriter.run).
+	err := fn(sqlTx{ctx: context.WithoutCancel(ctx), read: read, stmts: cache, lookups: s.lookups})
 	if read.tx == nil {
 		return err
 	}
