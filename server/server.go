@@ -288,7 +288,15 @@ func (s *Server) openStore(ctx context.Context) (store.Store, error) {
 	if s.cfg.Database != "" {
 		return store.OpenPostgres(ctx, s.cfg.Database, store.PostgresOptions{})
 	}
-	return store.OpenSQLiteWith(ctx, s.cfg.DataDir, store.Options{WALLimit: s.cfg.WALLimit})
+	limit := s.cfg.WALLimit
+	if limit <= 0 {
+		limit = store.DefaultWALLimit
+	}
+	return store.OpenSQLiteWith(ctx, s.cfg.DataDir, store.Options{WALLimit: limit,
+		WALOverLimit: func(held int64, err error) {
+			s.cfg.Logger.Warn("write-ahead log over its limit; truncating it again after each write",
+				"bytes", held, "limit", limit, "err", err)
+		}})
 }
 
 // webhookLease is how long a webhook dispatcher's claim on a delivery

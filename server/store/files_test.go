@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -198,5 +200,73 @@ func TestWALHeldIsWhatTheLogHoldsNotItsFileSize(t *testing.T) {
 	}
 	if held, size := held(), s.WALSize(); held == 0 || held > 64<<10 || size != grown {
 		t.Fatalf("after a checkpoint and a small write the log holds %d bytes, file %d (was %d)", held, size, grown)
+	}
+}
+
+// A truncation that a reader's old snapshot keeps from finishing is
+// reported, once while the log stays over, with the bytes it still holds
+// and why; and the writer truncates the log once the reader is done.
+func TestWALOverLimitIsReported(t *testing.T) {
+	const limit = 256 << 10
+	type report struct {
+		held int64
+		err  error
+	}
+	reports := make(chan report, 10)
+	s, err := OpenSQLiteWith(context.Background(), t.TempDir(), Options{WALLimit: limit,
+		WALOverLimit: func(held int64, err error) { reports <- report{held, err} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// The writer's only connection, between groups: each failing
+	// truncation below waits this long instead of the 5 s of a server.
+	if _, err := s.writer.Exec("PRAGMA busy_timeout = 100"); err != nil {
+		t.Fatal(err)
+	}
+	blob := []byte(strings.Repeat("x", 16<<10))
+	// Each write is answered before the writer looks at the log, and the
+	// next group waits for that look: a write's return means the groups
+	// before it were looked at.
+	write := func(i int) {
+		t.Helper()
+		if err := s.Write(context.Background(), func(tx Tx) error { return tx.PutSecret(fmt.Sprint("blob", i), blob) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0)
+	// A reader of the snapshot after the first write needs the log's
+	// frames until it ends.
+	old, err := s.reader.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := old.QueryRow("SELECT count(*) FROM secrets").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; len(reports) == 0; i++ {
+		if i > 100 {
+			t.Fatalf("no report after %d writes with the log at %d bytes", i, s.WALSize())
+		}
+		write(i)
+	}
+	got := <-reports
+	if got.held <= limit || !errors.Is(got.err, errWALInUse) {
+		t.Fatalf("reported %d bytes (%v), want over %d and errWALInUse", got.held, got.err, limit)
+	}
+	write(1000)
+	write(1001)
+	if len(reports) > 0 {
+		r := <-reports
+		t.Fatalf("reported again while the log stayed over: %d bytes (%v)", r.held, r.err)
+	}
+	if err := old.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	write(1002)
+	write(1003)
+	if size := s.WALSize(); size > limit {
+		t.Fatalf("the log is %d bytes once the reader is done, limit %d", size, limit)
 	}
 }

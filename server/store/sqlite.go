@@ -49,6 +49,11 @@ type SQLite struct {
 	// walIndex is the log's index (the -shm file), held open by the
 	// writer's goroutine to read what the log holds; nil until then.
 	walIndex *os.File
+	// walOver is set, on the writer's goroutine, once the log stayed over
+	// its limit after a truncation, until it is back under: what
+	// overLimit is told once per time.
+	walOver   bool
+	overLimit func(held int64, err error)
 
 	writes *groupWriter
 	// walFile is the write-ahead log as the writer's syncer holds it open
@@ -129,6 +134,13 @@ type Options struct {
 	// database before taking more writes, and the log file is truncated
 	// back to the limit each time it restarts.
 	WALLimit int64
+	// WALOverLimit hears when the writer could not bring the log back
+	// under WALLimit: a reader kept a snapshot that needs the log's
+	// frames for longer than the busy timeout (5 s), or the checkpoint
+	// failed. It is called on the writer's goroutine, once each time the
+	// log stays over, with the bytes it then holds and why; the writer
+	// tries again after each later group. Nil ignores it.
+	WALOverLimit func(held int64, err error)
 }
 
 // OpenSQLite opens (creating if needed) the database in dir. An empty dir
@@ -208,7 +220,7 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 	// reopening one costs its pragmas and every prepared statement again.
 	reader.SetMaxOpenConns(4)
 	reader.SetMaxIdleConns(4)
-	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, stmts: map[*sql.DB]*stmtCache{}, lookups: newLookups(maxLookups)}
+	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, overLimit: o.WALOverLimit, stmts: map[*sql.DB]*stmtCache{}, lookups: newLookups(maxLookups)}
 	var syncWAL func() error
 	if scratch == "" {
 		s.walFile = &walFile{path: s.wal}
@@ -255,12 +267,19 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 // start a checkpoint after every group, each copying a few pages and
 // fsyncing the database beside the log's own fsyncs.
 func (s *SQLite) boundWAL(ctx context.Context) {
-	switch held := s.walHeld(); {
-	case held > s.walLimit:
-		s.checkpoints.Lock()
-		s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-		s.checkpoints.Unlock()
-	case held > s.walLimit/4 && s.checkpointing.CompareAndSwap(false, true):
+	held := s.walHeld()
+	if held > s.walLimit {
+		err := s.truncateWAL(ctx)
+		if held = s.walHeld(); held > s.walLimit {
+			if !s.walOver && s.overLimit != nil {
+				s.overLimit(held, err)
+			}
+			s.walOver = true
+			return
+		}
+	}
+	s.walOver = false
+	if held > s.walLimit/4 && s.checkpointing.CompareAndSwap(false, true) {
 		// Well before the limit, copy back in the background, so that
 		// the log restarts from its beginning and the stop above stays
 		// rare.
@@ -271,6 +290,27 @@ func (s *SQLite) boundWAL(ctx context.Context) {
 			s.Checkpoint(ctx)
 		}()
 	}
+}
+
+// errWALInUse says why a truncation left the log as it was.
+var errWALInUse = errors.New("store: a reader still used the write-ahead log's older frames when the busy timeout ran out")
+
+// truncateWAL copies the whole log back into the database and truncates
+// it, waiting for readers of older snapshots as long as the busy timeout
+// allows.
+func (s *SQLite) truncateWAL(ctx context.Context) error {
+	s.checkpoints.Lock()
+	defer s.checkpoints.Unlock()
+	// SQLite answers a checkpoint it could not finish with a row, not an
+	// error: busy, frames in the log, frames copied.
+	var busy, frames, copied int
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil {
+		return fmt.Errorf("store: truncate the write-ahead log: %w", err)
+	}
+	if busy != 0 {
+		return errWALInUse
+	}
+	return nil
 }
 
 // walHeld is how many bytes of the log are in use, read from its index
