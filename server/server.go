@@ -293,8 +293,8 @@ func (s *Server) openStore(ctx context.Context) (store.Store, error) {
 		limit = store.DefaultWALLimit
 	}
 	return store.OpenSQLiteWith(ctx, s.cfg.DataDir, store.Options{WALLimit: limit,
-		WALOverLimit: func(held int64, err error) {
-			s.cfg.Logger.Warn("write-ahead log over its limit; truncating it again after each write",
+		WALTruncateFailed: func(held int64, err error) {
+			s.cfg.Logger.Warn("could not truncate the write-ahead log; trying again after each write, and it may grow past its limit meanwhile",
 				"bytes", held, "limit", limit, "err", err)
 		}})
 }

@@ -49,11 +49,11 @@ type SQLite struct {
 	// walIndex is the log's index (the -shm file), held open by the
 	// writer's goroutine to read what the log holds; nil until then.
 	walIndex *os.File
-	// walOver is set, on the writer's goroutine, once the log stayed over
-	// its limit after a truncation, until it is back under: what
-	// overLimit is told once per time.
-	walOver   bool
-	overLimit func(held int64, err error)
+	// truncateFailed is set, on the writer's goroutine, from a failed
+	// truncation until one succeeds: truncateFailure hears of each such
+	// spell once.
+	truncateFailed  bool
+	truncateFailure func(held int64, err error)
 
 	writes *groupWriter
 	// walFile is the write-ahead log as the writer's syncer holds it open
@@ -130,17 +130,20 @@ const DefaultWALLimit = 64 << 20
 // Options tune a store.
 type Options struct {
 	// WALLimit bounds the write-ahead log on disk, in bytes (default
-	// DefaultWALLimit). Past it the writer checkpoints the log into the
-	// database before taking more writes, and the log file is truncated
-	// back to the limit each time it restarts.
+	// DefaultWALLimit). Once the log holds seven eighths of it, the
+	// writer copies the log into the database and truncates it before
+	// taking more writes, so that the group committed meanwhile stays
+	// under the limit; the log file is also truncated back to the limit
+	// each time it restarts.
 	WALLimit int64
-	// WALOverLimit hears when the writer could not bring the log back
-	// under WALLimit: a reader kept a snapshot that needs the log's
-	// frames for longer than the busy timeout (5 s), or the checkpoint
-	// failed. It is called on the writer's goroutine, once each time the
-	// log stays over, with the bytes it then holds and why; the writer
-	// tries again after each later group. Nil ignores it.
-	WALOverLimit func(held int64, err error)
+	// WALTruncateFailed hears when that truncation left the log as it
+	// was: a reader kept a snapshot that needs the log's frames for longer
+	// than the busy timeout (5 s), or the checkpoint failed. It is called
+	// on the writer's goroutine, once until a truncation succeeds, with
+	// the bytes the log holds and why; the writer tries again after each
+	// later group, and the log grows past its limit meanwhile. Nil
+	// ignores it.
+	WALTruncateFailed func(held int64, err error)
 }
 
 // OpenSQLite opens (creating if needed) the database in dir. An empty dir
@@ -220,7 +223,7 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 	// reopening one costs its pragmas and every prepared statement again.
 	reader.SetMaxOpenConns(4)
 	reader.SetMaxIdleConns(4)
-	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, overLimit: o.WALOverLimit, stmts: map[*sql.DB]*stmtCache{}, lookups: newLookups(maxLookups)}
+	s := &SQLite{writer: writer, reader: reader, lock: lock, scratch: scratch, wal: path + "-wal", walLimit: o.WALLimit, truncateFailure: o.WALTruncateFailed, stmts: map[*sql.DB]*stmtCache{}, lookups: newLookups(maxLookups)}
 	var syncWAL func() error
 	if scratch == "" {
 		s.walFile = &walFile{path: s.wal}
@@ -254,12 +257,14 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// boundWAL runs between groups on the writer: when the log holds more
-// than its limit (passive checkpoints could not keep up, readers held old
+// boundWAL runs between groups on the writer: when the log nears its
+// limit (passive checkpoints could not keep up, readers held old
 // snapshots), it copies the log back and truncates it, waiting for readers
 // as long as the busy timeout allows. Writes queue meanwhile; that pause is
 // the price of the bound, paid only when the background checkpoints fall
-// behind.
+// behind. It starts an eighth of the limit early because the writer
+// commits the next group while the syncer and the callers still see the
+// last: that group's pages land before the writer looks again.
 //
 // What counts is what the log holds, not the file's size: after a
 // checkpoint SQLite writes the log again from its start without
@@ -268,17 +273,17 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 // fsyncing the database beside the log's own fsyncs.
 func (s *SQLite) boundWAL(ctx context.Context) {
 	held := s.walHeld()
-	if held > s.walLimit {
+	if truncateAt := s.walLimit - s.walLimit/8; held > truncateAt {
 		err := s.truncateWAL(ctx)
-		if held = s.walHeld(); held > s.walLimit {
-			if !s.walOver && s.overLimit != nil {
-				s.overLimit(held, err)
+		if held = s.walHeld(); held > truncateAt {
+			if !s.truncateFailed && s.truncateFailure != nil {
+				s.truncateFailure(held, err)
 			}
-			s.walOver = true
+			s.truncateFailed = true
 			return
 		}
 	}
-	s.walOver = false
+	s.truncateFailed = false
 	if held > s.walLimit/4 && s.checkpointing.CompareAndSwap(false, true) {
 		// Well before the limit, copy back in the background, so that
 		// the log restarts from its beginning and the stop above stays
