@@ -73,7 +73,7 @@ func newPeerLab(base string, cfg Config) *lab {
 		bases = append(bases, strings.TrimRight(strings.TrimSpace(b), "/"))
 	}
 	l := &lab{bases: bases, accountSid: cfg.AccountSid, authToken: cfg.AuthToken,
-		http: &http.Client{Transport: transport, Timeout: 30 * time.Second}, service: "VA" + strings.Repeat("0", 32)}
+		http: &http.Client{Transport: newLeanTransport(transport), Timeout: 30 * time.Second}, service: "VA" + strings.Repeat("0", 32)}
 	for i := 0; i < cfg.Phones; i++ {
 		l.phones = append(l.phones, &benchPhone{cred: verifyclient.Credentials{
 			Identity: fmt.Sprintf("bench-%06d", i), FactorSid: fmt.Sprintf("YF%032x", i), ServiceSid: l.service}})
