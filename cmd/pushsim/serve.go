@@ -92,7 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", envDefault("PUSHSIM_LOG_LEVEL", "info"), "debug (every request, every poll), info (polls summed up every 30s), warn or error (env PUSHSIM_LOG_LEVEL)")
 	quiet := fs.Bool("quiet", false, "log only warnings and errors: --log-level warn")
 	publicURL := fs.String("public-url", os.Getenv("PUSHSIM_PUBLIC_URL"), "base URL used in url, links and meta (default http://<addr>; env PUSHSIM_PUBLIC_URL)")
-	walLimit := fs.Int("wal-limit-mb", store.DefaultWALLimit>>20, "bound of the database's write-ahead log on disk, in MB: past it the server copies the log into the database before taking more writes, and warns when a reader keeps it from doing so")
+	walLimit := fs.Int("wal-limit-mb", store.DefaultWALLimit>>20, "bound of the database's write-ahead log on disk, in MB: nearing it the server copies the log into the database before taking more writes, and warns when a reader keeps it from doing so")
 	maxPending := fs.Int("max-pending-per-factor", verify.DefaultMaxPendingPerFactor, "pending challenges a factor may have before creates are refused with 429 (code 20429, against push bombing); 0 turns the cap off, for load tests")
 	socketsPerAddr := fs.Int("push-sockets-per-addr", 32, "push sockets one client address may hold open; raise it when many simulated phones share one address (load tests, NAT)")
 	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
