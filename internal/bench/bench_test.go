@@ -38,8 +38,10 @@ func TestSmallRunMeasuresEveryPhase(t *testing.T) {
 	if res.Approvals == 0 || res.ApprovalFailed != 0 || len(res.ApprovalSteps) != 3 {
 		t.Errorf("approvals: %d approved, %d failed, steps %v", res.Approvals, res.ApprovalFailed, res.ApprovalSteps)
 	}
-	if res.CryptoBoundPerS <= 0 || res.ApprovalsFractionOfBound <= 0 {
-		t.Errorf("crypto bound %v, fraction %v", res.CryptoBoundPerS, res.ApprovalsFractionOfBound)
+	if res.CryptoBoundPerS <= 0 || res.ApprovalsFractionOfBound <= 0 ||
+		res.CryptoBoundPerS < min(res.CryptoBoundBeforePerS, res.CryptoBoundAfterPerS) ||
+		res.CryptoBoundPerS > max(res.CryptoBoundBeforePerS, res.CryptoBoundAfterPerS) {
+		t.Errorf("crypto bound %v (before %v, after %v), fraction %v", res.CryptoBoundPerS, res.CryptoBoundBeforePerS, res.CryptoBoundAfterPerS, res.ApprovalsFractionOfBound)
 	}
 	if res.CreateToPhoneP50Ms <= 0 || res.CreateToPhoneLost != 0 || res.CreateToPhoneRefused != 0 {
 		t.Errorf("create to phone: p50 %v ms, %d lost, %d refused", res.CreateToPhoneP50Ms, res.CreateToPhoneLost, res.CreateToPhoneRefused)
@@ -47,7 +49,7 @@ func TestSmallRunMeasuresEveryPhase(t *testing.T) {
 	if res.IdleConns != 50 || res.BytesPerIdleConn <= 0 {
 		t.Errorf("idle connections: %d weighed, %v bytes each", res.IdleConns, res.BytesPerIdleConn)
 	}
-	if got, want := strings.Join(phases, " "), "enroll ecdsa creates approvals create-to-phone idle-conns"; got != want {
+	if got, want := strings.Join(phases, " "), "enroll creates ecdsa approvals ecdsa-after create-to-phone idle-conns"; got != want {
 		t.Errorf("phases announced: %q, want %q", got, want)
 	}
 	b, _ := json.Marshal(res)

@@ -46,3 +46,13 @@ func measureECDSA(ctx context.Context, d time.Duration) (signsPerS, verifiesPerS
 	verifiesPerS = rate(func() { ecdsa.VerifyASN1(&key.PublicKey, digest[:], sig) })
 	return signsPerS, verifiesPerS
 }
+
+// cryptoBound is the approvals per second that signatures alone allow: an
+// approval costs the phone 4 signatures (3 device tokens, 1 answer) and
+// the server 4 verifications.
+func cryptoBound(signsPerS, verifiesPerS float64) float64 {
+	if signsPerS <= 0 || verifiesPerS <= 0 {
+		return 0
+	}
+	return 1 / (4/signsPerS + 4/verifiesPerS)
+}
