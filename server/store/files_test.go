@@ -224,9 +224,9 @@ func TestWALTruncateFailureIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	blob := []byte(strings.Repeat("x", 16<<10))
-	// Each write is answered before the writer looks at the log, and the
-	// next group waits for that look: a write's return means the groups
-	// before it were looked at.
+	// The writer looks at the log after each group, before it begins the
+	// next: a write's return means every group before its own was looked
+	// at.
 	write := func(i int) {
 		t.Helper()
 		if err := s.Write(context.Background(), func(tx Tx) error { return tx.PutSecret(fmt.Sprint("blob", i), blob) }); err != nil {

@@ -262,9 +262,9 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 // snapshots), it copies the log back and truncates it, waiting for readers
 // as long as the busy timeout allows. Writes queue meanwhile; that pause is
 // the price of the bound, paid only when the background checkpoints fall
-// behind. It starts an eighth of the limit early because the writer
-// commits the next group while the syncer and the callers still see the
-// last: that group's pages land before the writer looks again.
+// behind. It starts an eighth of the limit early: the writer can look
+// only once a group's pages are in the log, and the group that crossed the
+// mark must still fit under the limit.
 //
 // What counts is what the log holds, not the file's size: after a
 // checkpoint SQLite writes the log again from its start without
