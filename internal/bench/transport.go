@@ -73,6 +73,9 @@ func (t *leanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		t.put(host, c)
 	}
+	if err != nil && req.Context().Err() != nil {
+		return nil, req.Context().Err() // what ended the exchange, not the deadline it set
+	}
 	return resp, err
 }
 
@@ -80,14 +83,6 @@ func (t *leanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // is free again when it returns. A context that ends meanwhile ends the
 // exchange through the connection's deadline.
 func (c *leanConn) exchange(req *http.Request) (*http.Response, error) {
-	resp, err := c.exchangeWhole(req)
-	if err != nil && req.Context().Err() != nil {
-		return nil, req.Context().Err()
-	}
-	return resp, err
-}
-
-func (c *leanConn) exchangeWhole(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if deadline, ok := ctx.Deadline(); ok {
 		c.SetDeadline(deadline)
