@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -230,10 +231,8 @@ func (g *groupWriter) commitGroup(ctx context.Context, begin func(context.Contex
 		}
 		results = append(results, res)
 		if len(group) < maxGroup {
-			select {
-			case r := <-g.writes:
+			if r := g.next(); r != nil {
 				group = append(group, r)
-			default:
 			}
 		}
 	}
@@ -244,6 +243,27 @@ func (g *groupWriter) commitGroup(ctx context.Context, begin func(context.Contex
 		return
 	}
 	answer(group, results)
+}
+
+// next takes a queued write for the open group, or nil. Before it gives
+// up on an empty queue it yields the processor once: when the CPUs are
+// busy, handlers whose writes would join this group are often runnable
+// but not yet running, and without the yield each of them finds the
+// group committed and pays for a commit of its own. With nothing else
+// runnable the yield returns at once.
+func (g *groupWriter) next() *writeRequest {
+	select {
+	case r := <-g.writes:
+		return r
+	default:
+	}
+	runtime.Gosched()
+	select {
+	case r := <-g.writes:
+		return r
+	default:
+		return nil
+	}
 }
 
 // syncLoop makes committed groups durable, as many as have been committed

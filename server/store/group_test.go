@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -290,3 +291,55 @@ func waitGroupQueued(t *testing.T, g *groupWriter, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A write whose handler is runnable, but not yet running, when the writer
+// finds the queue empty still joins the open group: the writer yields
+// once before it commits. One processor makes "runnable but not running"
+// certain; the scheduler takes from its global queue now and then, which
+// can resume the writer first, so most trials, not all, must join.
+func TestRunnableWriteJoinsTheOpenGroup(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	commits := make(chan int, 64)
+	g := newGroupWriter(nil)
+	go g.run(func(context.Context) (groupTx, error) { return &countingGroup{commits: commits}, nil }, nil)
+	defer g.close()
+
+	const trials = 20
+	joined := 0
+	for range trials {
+		second := make(chan error, 1)
+		err := g.submit(context.Background(), func(Tx) error {
+			// Runnable from here on, but the writer holds the only
+			// processor until it blocks or yields.
+			go func() { second <- g.submit(context.Background(), func(Tx) error { return nil }) }()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := await(t, second, "second write's answer"); err != nil {
+			t.Fatal(err)
+		}
+		if n := await(t, commits, "first commit"); n == 2 {
+			joined++
+		} else {
+			await(t, commits, "second commit")
+		}
+	}
+	if joined < trials*3/4 {
+		t.Fatalf("the runnable write joined the open group in %d of %d trials", joined, trials)
+	}
+}
+
+// countingGroup reports how many writes each commit covered.
+type countingGroup struct {
+	commits chan<- int
+	writes  int
+}
+
+func (c *countingGroup) run(r *writeRequest) writeResult {
+	c.writes++
+	return writeResult{err: r.fn(nil)}
+}
+
+func (c *countingGroup) commit() error { c.commits <- c.writes; return nil }
