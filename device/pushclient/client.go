@@ -225,11 +225,31 @@ func (c *Client) session(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// frame is the server-to-phone message.
+// frame is the server-to-phone message, as parseFrame reads it.
 type frame struct {
-	ID        string            `json:"id"`
-	Data      map[string]string `json:"data"`
-	ExpiresAt string            `json:"expires_at"`
+	ID        string
+	Data      map[string]string
+	ExpiresAt string
+}
+
+// parseFrame reads a server-to-phone frame. Keys match exactly, as the
+// protocol spells them: encoding/json alone would also take {"ID":…},
+// which the protocol calls an unknown key. A known key whose value has
+// the wrong type makes the whole frame malformed.
+func parseFrame(data []byte) (frame, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return frame{}, err
+	}
+	var f frame
+	for key, into := range map[string]any{"id": &f.ID, "data": &f.Data, "expires_at": &f.ExpiresAt} {
+		if raw, ok := fields[key]; ok {
+			if err := json.Unmarshal(raw, into); err != nil {
+				return frame{}, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+	}
+	return f, nil
 }
 
 func (c *Client) receive(ws *websocket.Conn) error {
@@ -242,8 +262,8 @@ func (c *Client) receive(ws *websocket.Conn) error {
 		if kind != websocket.TextMessage {
 			continue
 		}
-		var f frame
-		if err := json.Unmarshal(data, &f); err != nil || f.ID == "" {
+		f, err := parseFrame(data)
+		if err != nil || f.ID == "" {
 			// Without an id there is nothing to ack.
 			c.cfg.Logger.Warn("pushclient: ignoring malformed frame", "err", err)
 			continue

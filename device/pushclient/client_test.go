@@ -243,6 +243,7 @@ func TestMalformedFramesIgnored(t *testing.T) {
 	fs := newFakeServer(t, func(_ int, ws *websocket.Conn) {
 		ws.WriteMessage(websocket.TextMessage, []byte(`not json`))
 		ws.WriteMessage(websocket.TextMessage, []byte(`{"data":{}}`))
+		ws.WriteMessage(websocket.TextMessage, []byte(`{"ID":"capitals"}`))
 		ws.WriteMessage(websocket.BinaryMessage, []byte(`{"id":"bin"}`))
 		push(t, ws, "ok", "")
 		acked <- readAcks(ws, 1)

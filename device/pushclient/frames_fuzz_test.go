@@ -144,8 +144,8 @@ func FuzzServerFrame(f *testing.F) {
 			}
 			return
 		}
-		var want frame
-		hasID := !binary && json.Unmarshal(data, &want) == nil && want.ID != ""
+		want, hasID := frameByTheProtocol(data)
+		hasID = hasID && !binary
 		if !hasID {
 			if len(acks) != 0 || len(shown) != 0 || len(duplicates) != 0 {
 				t.Fatalf("frame %q (binary %v) without an id: acks %q, shown %+v, duplicates %+v", data, binary, acks, shown, duplicates)
@@ -187,4 +187,45 @@ func FuzzServerFrame(f *testing.F) {
 			t.Fatalf("the second copy of %q was reported as %+v", data, duplicates)
 		}
 	})
+}
+
+// frameByTheProtocol reads a frame as docs/push-protocol.md describes it:
+// a JSON object whose keys, spelled exactly so, hold a string id, an
+// object of strings as data and a string expires_at, any of them absent
+// or null; a known key holding anything else makes the frame malformed.
+// A null inside data reads as an empty string, as Go reads a null into a
+// string. It reports whether the frame has an id to ack.
+func frameByTheProtocol(data []byte) (frame, bool) {
+	var object map[string]any
+	if json.Unmarshal(data, &object) != nil {
+		return frame{}, false
+	}
+	text := func(v any) (string, bool) {
+		if v == nil {
+			return "", true
+		}
+		s, ok := v.(string)
+		return s, ok
+	}
+	var f frame
+	var ok bool
+	if f.ID, ok = text(object["id"]); !ok {
+		return frame{}, false
+	}
+	if f.ExpiresAt, ok = text(object["expires_at"]); !ok {
+		return frame{}, false
+	}
+	if v := object["data"]; v != nil {
+		fields, isObject := v.(map[string]any)
+		if !isObject {
+			return frame{}, false
+		}
+		f.Data = map[string]string{}
+		for key, value := range fields {
+			if f.Data[key], ok = text(value); !ok {
+				return frame{}, false
+			}
+		}
+	}
+	return f, f.ID != ""
 }

@@ -1,7 +1,6 @@
 package push
 
 import (
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -71,14 +70,14 @@ func (c *conn) readLoop() {
 			c.beginClose(websocket.CloseUnsupportedData, "text frames only")
 			continue
 		}
-		var a wireAck
-		if err := json.Unmarshal(data, &a); err != nil || a.Ack == "" {
+		id, ok := parseAck(data)
+		if !ok {
 			c.beginClose(websocket.ClosePolicyViolation, `expected {"ack":"<id>"}`)
 			continue
 		}
 		// Acks that arrive during the closing handshake still count: the
 		// phone did receive the message.
-		c.g.ack(c.token, a.Ack)
+		c.g.ack(c.token, id)
 	}
 }
 

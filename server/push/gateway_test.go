@@ -396,6 +396,7 @@ func TestFramesOtherThanAcksClose(t *testing.T) {
 		{"not json", websocket.TextMessage, `hello`, websocket.ClosePolicyViolation},
 		{"no ack field", websocket.TextMessage, `{"id":"m1"}`, websocket.ClosePolicyViolation},
 		{"empty ack", websocket.TextMessage, `{"ack":""}`, websocket.ClosePolicyViolation},
+		{"ack in capitals", websocket.TextMessage, `{"ACK":"m1"}`, websocket.ClosePolicyViolation},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -194,7 +194,7 @@ func readFrame(t testing.TB, ws *websocket.Conn) wireMessage {
 
 func sendAck(t testing.TB, ws *websocket.Conn, id string) {
 	t.Helper()
-	if err := ws.WriteJSON(wireAck{Ack: id}); err != nil {
+	if err := ws.WriteJSON(map[string]string{"ack": id}); err != nil {
 		t.Fatalf("writing ack: %v", err)
 	}
 }

@@ -93,9 +93,18 @@ type wireMessage struct {
 	ExpiresAt string            `json:"expires_at"`
 }
 
-// wireAck is the phone-to-server frame.
-type wireAck struct {
-	Ack string `json:"ack"`
+// parseAck reads the phone-to-server frame, {"ack":"<id>"}. Keys match
+// exactly, as the protocol spells them: encoding/json alone would also
+// take {"ACK":…}, which the protocol calls an unknown key.
+func parseAck(frame []byte) (id string, ok bool) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(frame, &fields) != nil {
+		return "", false
+	}
+	if json.Unmarshal(fields["ack"], &id) != nil {
+		return "", false
+	}
+	return id, id != ""
 }
 
 // encodeFrame validates m and renders the frame once, so redeliveries cost
