@@ -242,10 +242,13 @@ func parseFrame(data []byte) (frame, error) {
 		return frame{}, err
 	}
 	var f frame
-	for key, into := range map[string]any{"id": &f.ID, "data": &f.Data, "expires_at": &f.ExpiresAt} {
-		if raw, ok := fields[key]; ok {
-			if err := json.Unmarshal(raw, into); err != nil {
-				return frame{}, fmt.Errorf("%s: %w", key, err)
+	for _, field := range []struct {
+		key  string
+		into any
+	}{{"id", &f.ID}, {"data", &f.Data}, {"expires_at", &f.ExpiresAt}} {
+		if raw, ok := fields[field.key]; ok {
+			if err := json.Unmarshal(raw, field.into); err != nil {
+				return frame{}, fmt.Errorf("%s: %w", field.key, err)
 			}
 		}
 	}

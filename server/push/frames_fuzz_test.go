@@ -86,10 +86,9 @@ func (g *Gateway) queuedIDs(token string) []string {
 // last message. The frame is an ack exactly when it is a text frame that
 // decodes to {"ack": non-empty}, the key spelled exactly so: then it
 // removes that one message of this phone's queue (if queued) and the
-// socket stays open. A binary frame is
-// closed with 1003, any other text frame with 1008, a frame over
-// MaxFrameSize with 1009; none of them acks anything. Another phone's
-// queue, holding the same ids, is never touched.
+// socket stays open. A binary frame is closed with 1003, any other text
+// frame with 1008, a frame over MaxFrameSize with 1009; none of them acks
+// anything. Another phone's queue, holding the same ids, is never touched.
 func FuzzAckFrame(f *testing.F) {
 	for _, seed := range []struct {
 		frame  string
