@@ -43,6 +43,13 @@ type groupWriter struct {
 	sync      func() error        // nil: a commit is durable when it returns
 	committed chan committedGroup // from the writer to the syncer, in commit order
 
+	// yieldBeforeCommit: see next. It pays where the writer's work is
+	// the CPU's (SQLite, in the process); on PostgreSQL the writer waits
+	// on the network between statements, so the handlers run meanwhile
+	// and a yield only puts the commit off (measured in
+	// docs/BENCHMARKS.md).
+	yieldBeforeCommit bool
+
 	published publisher
 }
 
@@ -245,17 +252,20 @@ func (g *groupWriter) commitGroup(ctx context.Context, begin func(context.Contex
 	answer(group, results)
 }
 
-// next takes a queued write for the open group, or nil. Before it gives
-// up on an empty queue it yields the processor once: when the CPUs are
-// busy, handlers whose writes would join this group are often runnable
-// but not yet running, and without the yield each of them finds the
-// group committed and pays for a commit of its own. With nothing else
-// runnable the yield returns at once.
+// next takes a queued write for the open group, or nil. With
+// yieldBeforeCommit, before it gives up on an empty queue it yields the
+// processor once: when the CPUs are busy, handlers whose writes would
+// join this group are often runnable but not yet running, and without
+// the yield each of them finds the group committed and pays for a commit
+// of its own. With nothing else runnable the yield returns at once.
 func (g *groupWriter) next() *writeRequest {
 	select {
 	case r := <-g.writes:
 		return r
 	default:
+	}
+	if !g.yieldBeforeCommit {
+		return nil
 	}
 	runtime.Gosched()
 	select {

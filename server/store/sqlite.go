@@ -230,6 +230,7 @@ func OpenSQLiteWith(ctx context.Context, dir string, o Options) (_ *SQLite, err 
 		syncWAL = s.walFile.sync
 	}
 	s.writes = newGroupWriter(syncWAL)
+	s.writes.yieldBeforeCommit = true
 	for _, db := range []*sql.DB{writer, reader} {
 		s.stmts[db] = &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
 	}
