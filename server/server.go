@@ -288,12 +288,8 @@ func (s *Server) openStore(ctx context.Context) (store.Store, error) {
 	if s.cfg.Database != "" {
 		return store.OpenPostgres(ctx, s.cfg.Database, store.PostgresOptions{})
 	}
-	limit := s.cfg.WALLimit
-	if limit <= 0 {
-		limit = store.DefaultWALLimit
-	}
-	return store.OpenSQLiteWith(ctx, s.cfg.DataDir, store.Options{WALLimit: limit,
-		WALTruncateFailed: func(held int64, err error) {
+	return store.OpenSQLiteWith(ctx, s.cfg.DataDir, store.Options{WALLimit: s.cfg.WALLimit,
+		WALTruncateFailed: func(held, limit int64, err error) {
 			s.cfg.Logger.Warn("could not truncate the write-ahead log; trying again after each write, and it may grow past its limit meanwhile",
 				"bytes", held, "limit", limit, "err", err)
 		}})

@@ -208,12 +208,12 @@ func TestWALHeldIsWhatTheLogHoldsNotItsFileSize(t *testing.T) {
 func TestWALTruncateFailureIsReported(t *testing.T) {
 	const limit = 256 << 10
 	type report struct {
-		held int64
-		err  error
+		held, limit int64
+		err         error
 	}
 	reports := make(chan report, 10)
 	s, err := OpenSQLiteWith(context.Background(), t.TempDir(), Options{WALLimit: limit,
-		WALTruncateFailed: func(held int64, err error) { reports <- report{held, err} }})
+		WALTruncateFailed: func(held, limit int64, err error) { reports <- report{held, limit, err} }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,8 +251,8 @@ func TestWALTruncateFailureIsReported(t *testing.T) {
 		write(i)
 	}
 	got := <-reports
-	if truncateAt := int64(limit - limit/8); got.held <= truncateAt || !errors.Is(got.err, errWALInUse) {
-		t.Fatalf("reported %d bytes (%v), want over %d and errWALInUse", got.held, got.err, truncateAt)
+	if truncateAt := int64(limit - limit/8); got.held <= truncateAt || got.limit != limit || !errors.Is(got.err, errWALInUse) {
+		t.Fatalf("reported %d bytes of a %d-byte limit (%v), want over %d of %d and errWALInUse", got.held, got.limit, got.err, truncateAt, limit)
 	}
 	write(1000)
 	write(1001)

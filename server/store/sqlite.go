@@ -53,7 +53,7 @@ type SQLite struct {
 	// truncation until one succeeds: truncateFailure hears of each such
 	// spell once.
 	truncateFailed  bool
-	truncateFailure func(held int64, err error)
+	truncateFailure func(held, limit int64, err error)
 
 	writes *groupWriter
 	// walFile is the write-ahead log as the writer's syncer holds it open
@@ -140,10 +140,10 @@ type Options struct {
 	// was: a reader kept a snapshot that needs the log's frames for longer
 	// than the busy timeout (5 s), or the checkpoint failed. It is called
 	// on the writer's goroutine, once until a truncation succeeds, with
-	// the bytes the log holds and why; the writer tries again after each
-	// later group, and the log grows past its limit meanwhile. Nil
-	// ignores it.
-	WALTruncateFailed func(held int64, err error)
+	// the bytes the log holds, the limit in force and why; the writer
+	// tries again after each later group, and the log grows past its
+	// limit meanwhile. Nil ignores it.
+	WALTruncateFailed func(held, limit int64, err error)
 }
 
 // OpenSQLite opens (creating if needed) the database in dir. An empty dir
@@ -278,7 +278,7 @@ func (s *SQLite) boundWAL(ctx context.Context) {
 		err := s.truncateWAL(ctx)
 		if held = s.walHeld(); held > truncateAt {
 			if !s.truncateFailed && s.truncateFailure != nil {
-				s.truncateFailure(held, err)
+				s.truncateFailure(held, s.walLimit, err)
 			}
 			s.truncateFailed = true
 			return
