@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CancelledWriteIsNotDone", testCancelledWrite},
 		{"ConcurrentWritesAllLand", testConcurrentWrites},
 		{"ReadSeesOneSnapshot", testReadSnapshot},
+		{"CreatesSeenByLaterStatements", testCreatesSeenByLaterStatements},
+		{"FailedCreateLeavesNothing", testFailedCreate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -1116,6 +1118,118 @@ func testReadSnapshot(t *testing.T, s store.Store) {
 		if string(v) != "new" {
 			t.Errorf("a new read: %q", v)
 		}
+		return nil
+	})
+}
+
+// createChallenge writes a challenge and its push as a create does: the
+// rows a store may hold outside its tables for a while (SQLite's
+// journal), which every later statement must still see.
+func createChallenge(tx store.Tx, c store.Challenge) (int64, error) {
+	if err := tx.PutChallenge(c); err != nil {
+		return 0, err
+	}
+	item := outbox(store.OutboxPush, "m-"+c.Sid, "tok-"+c.FactorSid, base)
+	expires := c.ExpirationDate
+	item.ExpiresAt = &expires
+	return tx.AddOutbox(item)
+}
+
+func testCreatesSeenByLaterStatements(t *testing.T, s store.Store) {
+	later := base.Add(time.Hour)
+	var first, second int64
+	write(t, s, func(tx store.Tx) (err error) {
+		first, err = createChallenge(tx, challenge("YC1", "YE1", "YF1", "pending", later))
+		return err
+	})
+	// In one write: a create, then statements that must find it, and
+	// an outbox row added after it.
+	write(t, s, func(tx store.Tx) error {
+		id, err := createChallenge(tx, challenge("YC2", "YE1", "YF1", "pending", later))
+		if err != nil {
+			return err
+		}
+		second = id
+		l, err := tx.ListChallenges(store.ChallengeFilter{EntitySid: "YE1"}, store.Page{Size: 10})
+		must(t, err)
+		equalStrings(t, "challenges listed in the write that created one", challengeSids(l.Items), []string{"YC1", "YC2"})
+		n, err := tx.CountPendingChallenges("YF1", base)
+		must(t, err)
+		if n != 2 {
+			t.Errorf("pending counted in the write that created one: %d, want 2", n)
+		}
+		hook, err := tx.AddOutbox(outbox(store.OutboxWebhook, "w1", "https://example.com/hook", base))
+		must(t, err)
+		if !(first < second && second < hook) {
+			t.Errorf("outbox IDs in write order: push %d, push %d, webhook %d", first, second, hook)
+		}
+		return nil
+	})
+	// A later write answers one; a read then sees both, the answer and
+	// the pushes.
+	write(t, s, func(tx store.Tx) error {
+		c, err := tx.GetChallenge("YC1")
+		must(t, err)
+		c.Status = "approved"
+		return tx.UpdateChallengeFrom(c, "pending")
+	})
+	write(t, s, func(tx store.Tx) (err error) {
+		_, err = createChallenge(tx, challenge("YC3", "YE1", "YF1", "pending", later))
+		return err
+	})
+	read(t, s, func(tx store.Tx) error {
+		l, err := tx.ListChallenges(store.ChallengeFilter{EntitySid: "YE1", Status: "pending"}, store.Page{Size: 10})
+		must(t, err)
+		equalStrings(t, "pending challenges", challengeSids(l.Items), []string{"YC2", "YC3"})
+		pushes, err := tx.PendingOutboxFor(store.OutboxPush, []string{"tok-YF1"}, 10)
+		must(t, err)
+		equalStrings(t, "pending pushes", outboxRefs(pushes), []string{"m-YC1", "m-YC2", "m-YC3"})
+		got, err := tx.GetOutbox(second)
+		must(t, err)
+		if got.Ref != "m-YC2" {
+			t.Errorf("outbox %d is %q, want m-YC2", second, got.Ref)
+		}
+		return nil
+	})
+}
+
+func testFailedCreate(t *testing.T, s store.Store) {
+	later := base.Add(time.Hour)
+	refused := errors.New("refused")
+	// A create that fails before any other statement, and one that fails
+	// after one.
+	err := s.Write(context.Background(), func(tx store.Tx) error {
+		if _, err := createChallenge(tx, challenge("YCgone1", "YE1", "YF1", "pending", later)); err != nil {
+			return err
+		}
+		return refused
+	})
+	wantErr(t, "failed create", err, refused)
+	err = s.Write(context.Background(), func(tx store.Tx) error {
+		if _, err := createChallenge(tx, challenge("YCgone2", "YE1", "YF1", "pending", later)); err != nil {
+			return err
+		}
+		if _, err := tx.CountPendingChallenges("YF1", base); err != nil {
+			return err
+		}
+		return refused
+	})
+	wantErr(t, "failed create", err, refused)
+	write(t, s, func(tx store.Tx) (err error) {
+		_, err = createChallenge(tx, challenge("YCkept", "YE1", "YF1", "pending", later))
+		return err
+	})
+	read(t, s, func(tx store.Tx) error {
+		for _, sid := range []string{"YCgone1", "YCgone2"} {
+			_, err := tx.GetChallenge(sid)
+			wantErr(t, "challenge of a failed create", err, store.ErrNotFound)
+		}
+		l, err := tx.ListChallenges(store.ChallengeFilter{EntitySid: "YE1"}, store.Page{Size: 10})
+		must(t, err)
+		equalStrings(t, "challenges", challengeSids(l.Items), []string{"YCkept"})
+		pushes, err := tx.RecentOutbox(store.OutboxPush, 10)
+		must(t, err)
+		equalStrings(t, "pushes", outboxRefs(pushes), []string{"m-YCkept"})
 		return nil
 	})
 }
