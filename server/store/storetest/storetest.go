@@ -1122,9 +1122,9 @@ func testReadSnapshot(t *testing.T, s store.Store) {
 	})
 }
 
-// createChallenge writes a challenge and its push as a create does: the
-// rows a store may hold outside its tables for a while (SQLite's
-// journal), which every later statement must still see.
+// createChallenge writes a challenge and its push as a create does: rows
+// an engine may hold outside its tables for a while before copying them
+// in, which every later statement must still see.
 func createChallenge(tx store.Tx, c store.Challenge) (int64, error) {
 	if err := tx.PutChallenge(c); err != nil {
 		return 0, err
