@@ -24,7 +24,10 @@ Measures a pushsim server under load: challenge creates from many clients
 at once, approvals answered as the Verify Push SDK answers them, the trip
 of a challenge to a connected phone, and the memory of an idle push
 connection. The machine's ECDSA P-256 rate is measured in the same run, and
-approvals are reported as a fraction of what it allows.
+approvals are reported as a fraction of what it allows. With the server in
+the process, the summary also gives the CPU time each create and approval
+took, server and clients together, and how much of an approval's went to
+its signatures: that share, times how busy the CPUs were, is the fraction.
 
 Examples:
   pushsim bench                       # in-process server on disk (fsync per commit), about a minute
@@ -165,6 +168,11 @@ func printBench(w io.Writer, r *bench.Result) error {
 	}
 	fmt.Fprintf(tw, "crypto bound\t%.0f/s\t%.0f%% reached\t(P-256: %.0f signs/s, %.0f verifies/s, 4 of each per approval; %.0f/s before the approvals, %.0f/s after)\n",
 		r.CryptoBoundPerS, 100*r.ApprovalsFractionOfBound, r.SignsPerS, r.VerifiesPerS, r.CryptoBoundBeforePerS, r.CryptoBoundAfterPerS)
+	if r.CPUPerApprovalUs > 0 {
+		fmt.Fprintf(tw, "cpu per create\t%.0f µs\t\t\t(server and clients; the CPUs %.0f%% busy)\n", r.CPUPerCreateUs, 100*r.CreatesCPUBusy)
+		fmt.Fprintf(tw, "cpu per approval\t%.0f µs\tsignatures %.0f µs\t\t(%.0f%% of it; the CPUs %.0f%% busy)\n",
+			r.CPUPerApprovalUs, r.SignatureCPUPerApprovalUs, 100*r.SignatureCPUPerApprovalUs/r.CPUPerApprovalUs, 100*r.ApprovalsCPUBusy)
+	}
 	fmt.Fprintf(tw, "create → phone\t%d/s\tp50 %.2f ms\tp99 %.2f ms\t(%d lost, %d creates refused)\n", r.CreateToPhoneRate, r.CreateToPhoneP50Ms, r.CreateToPhoneP99Ms, r.CreateToPhoneLost, r.CreateToPhoneRefused)
 	if r.IdleConns > 0 {
 		fmt.Fprintf(tw, "idle push connection\t%.1f KB\t\t\t(%d connections)\n", r.BytesPerIdleConn/1024, r.IdleConns)

@@ -111,6 +111,19 @@ type Result struct {
 	CryptoBoundAfterPerS     float64 `json:"crypto_bound_after_per_s"`
 	ApprovalsFractionOfBound float64 `json:"approvals_fraction_of_bound"`
 
+	// What the process, server and load generator together, spent in CPU
+	// time per create and per approval, and how busy that kept the CPUs
+	// (1 is every CPU the ECDSA rates were measured on, all the time).
+	// Measured in-process on Unix only: against a URL the server's CPU is
+	// not this process's. An approval's signatures take cpus/bound of it,
+	// so the fraction of the bound reached is its busy fraction times the
+	// signatures' share.
+	CPUPerCreateUs            float64 `json:"cpu_us_per_create,omitempty"`
+	CreatesCPUBusy            float64 `json:"creates_cpu_busy,omitempty"`
+	CPUPerApprovalUs          float64 `json:"cpu_us_per_approval,omitempty"`
+	SignatureCPUPerApprovalUs float64 `json:"signature_cpu_us_per_approval,omitempty"`
+	ApprovalsCPUBusy          float64 `json:"approvals_cpu_busy,omitempty"`
+
 	CreateToPhoneRate  int     `json:"create_to_phone_rate_per_s"`
 	CreateToPhoneP50Ms float64 `json:"create_to_phone_p50_ms"`
 	CreateToPhoneP99Ms float64 `json:"create_to_phone_p99_ms"`
@@ -239,9 +252,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cfg.Phase("creates")
 	fmt.Fprintf(cfg.Progress, "creating challenges from %d clients for %s…\n", cfg.Clients, cfg.Duration)
+	cpu := startCPUMeter(srv != nil)
 	if err := lab.creates(ctx, cfg, res); err != nil {
 		return nil, err
 	}
+	res.CPUPerCreateUs, res.CreatesCPUBusy = cpu.per(res.Creates)
 	fmt.Fprintf(cfg.Progress, "  %.0f creates/s, p50 %.2f ms, p99 %.2f ms\n", res.CreatesPerS, res.CreateP50Ms, res.CreateP99Ms)
 	// The machine's speed drifts over seconds on a shared host: the
 	// bound is measured on both sides of the approvals it is set against.
@@ -250,9 +265,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	signsBefore, verifiesBefore := measureECDSA(ctx, cfg.CryptoTime)
 	cfg.Phase("approvals")
 	fmt.Fprintf(cfg.Progress, "approving as the SDK does from %d clients for %s…\n", cfg.Clients, cfg.Duration)
+	cpu = startCPUMeter(srv != nil)
 	if err := lab.approvals(ctx, cfg, res); err != nil {
 		return nil, err
 	}
+	res.CPUPerApprovalUs, res.ApprovalsCPUBusy = cpu.per(res.Approvals)
 	cfg.Phase("ecdsa-after")
 	fmt.Fprintf(cfg.Progress, "measuring ECDSA P-256 again…\n")
 	signsAfter, verifiesAfter := measureECDSA(ctx, cfg.CryptoTime)
@@ -265,6 +282,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.CryptoBoundPerS = (res.CryptoBoundBeforePerS + res.CryptoBoundAfterPerS) / 2
 	if res.CryptoBoundPerS > 0 {
 		res.ApprovalsFractionOfBound = res.ApprovalsPerS / res.CryptoBoundPerS
+		if res.CPUPerApprovalUs > 0 {
+			res.SignatureCPUPerApprovalUs = 1e6 * float64(cpusUsed()) / res.CryptoBoundPerS
+		}
 	}
 	fmt.Fprintf(cfg.Progress, "  %.0f approvals/s, %.0f%% of the crypto bound (%.0f/s: %.0f before, %.0f after)\n",
 		res.ApprovalsPerS, 100*res.ApprovalsFractionOfBound, res.CryptoBoundPerS, res.CryptoBoundBeforePerS, res.CryptoBoundAfterPerS)
@@ -284,6 +304,33 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fmt.Fprintf(cfg.Progress, "  %.0f bytes per idle connection\n", res.BytesPerIdleConn)
 	}
 	return res, nil
+}
+
+// cpuMeter measures the process's CPU time over one phase.
+type cpuMeter struct {
+	cpu   time.Duration
+	start time.Time
+}
+
+// startCPUMeter starts measuring, if the server runs in this process and
+// the platform tells a process's CPU time; otherwise the meter reads 0.
+func startCPUMeter(inProcess bool) *cpuMeter {
+	cpu := processCPU()
+	if !inProcess || cpu == 0 {
+		return nil
+	}
+	return &cpuMeter{cpu: cpu, start: time.Now()}
+}
+
+// per is the CPU time since the start in microseconds per operation, and
+// the fraction of the CPUs it kept busy.
+func (m *cpuMeter) per(ops int) (perOpUs, busy float64) {
+	if m == nil || ops == 0 {
+		return 0, 0
+	}
+	used := processCPU() - m.cpu
+	wall := time.Since(m.start)
+	return float64(used.Microseconds()) / float64(ops), used.Seconds() / (wall.Seconds() * float64(cpusUsed()))
 }
 
 // startServer starts a server on a loopback port, with a store in a

@@ -43,6 +43,21 @@ func TestSmallRunMeasuresEveryPhase(t *testing.T) {
 		res.CryptoBoundPerS > max(res.CryptoBoundBeforePerS, res.CryptoBoundAfterPerS) {
 		t.Errorf("crypto bound %v (before %v, after %v), fraction %v", res.CryptoBoundPerS, res.CryptoBoundBeforePerS, res.CryptoBoundAfterPerS, res.ApprovalsFractionOfBound)
 	}
+	if processCPU() > 0 {
+		// Busy × the signatures' share is the fraction of the bound when
+		// the meter spans the approvals and nothing else: one that also
+		// spanned the ECDSA measurement before them would disagree.
+		if res.CPUPerCreateUs <= 0 || res.CreatesCPUBusy <= 0 || res.CreatesCPUBusy > 1.05 {
+			t.Errorf("CPU per create %v µs, busy %v", res.CPUPerCreateUs, res.CreatesCPUBusy)
+		}
+		if want := 1e6 * float64(cpusUsed()) / res.CryptoBoundPerS; res.SignatureCPUPerApprovalUs != want ||
+			res.CPUPerApprovalUs <= res.SignatureCPUPerApprovalUs || res.ApprovalsCPUBusy <= 0 || res.ApprovalsCPUBusy > 1.05 {
+			t.Errorf("CPU per approval %v µs, signatures %v µs (want %v), busy %v", res.CPUPerApprovalUs, res.SignatureCPUPerApprovalUs, want, res.ApprovalsCPUBusy)
+		}
+		if fromCPU := res.ApprovalsCPUBusy * res.SignatureCPUPerApprovalUs / res.CPUPerApprovalUs; fromCPU < 0.9*res.ApprovalsFractionOfBound || fromCPU > 1.1*res.ApprovalsFractionOfBound {
+			t.Errorf("busy × signatures' share %v, fraction of the bound %v", fromCPU, res.ApprovalsFractionOfBound)
+		}
+	}
 	if res.CreateToPhoneP50Ms <= 0 || res.CreateToPhoneLost != 0 || res.CreateToPhoneRefused != 0 {
 		t.Errorf("create to phone: p50 %v ms, %d lost, %d refused", res.CreateToPhoneP50Ms, res.CreateToPhoneLost, res.CreateToPhoneRefused)
 	}

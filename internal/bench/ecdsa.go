@@ -20,9 +20,7 @@ func measureECDSA(ctx context.Context, d time.Duration) (signsPerS, verifiesPerS
 	sig, _ := ecdsa.SignASN1(rand.Reader, key, digest[:])
 	rate := func(op func()) float64 {
 		var wg sync.WaitGroup
-		// One signer per CPU: more goroutines than CPUs (GOMAXPROCS set
-		// above them) would only take turns.
-		counts := make([]int, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
+		counts := make([]int, cpusUsed())
 		deadline := time.Now().Add(d)
 		start := time.Now()
 		for w := range counts {
@@ -46,6 +44,11 @@ func measureECDSA(ctx context.Context, d time.Duration) (signsPerS, verifiesPerS
 	verifiesPerS = rate(func() { ecdsa.VerifyASN1(&key.PublicKey, digest[:], sig) })
 	return signsPerS, verifiesPerS
 }
+
+// cpusUsed is how many CPUs the process can keep busy: the ECDSA rates
+// are measured with one signer on each, as more goroutines than CPUs
+// (GOMAXPROCS set above them) would only take turns.
+func cpusUsed() int { return min(runtime.GOMAXPROCS(0), runtime.NumCPU()) }
 
 // cryptoBound is the approvals per second that signatures alone allow: an
 // approval costs the phone 4 signatures (3 device tokens, 1 answer) and
