@@ -106,3 +106,48 @@ func TestLeanTransportEndsWithItsContext(t *testing.T) {
 		t.Fatal("the request outlived its context")
 	}
 }
+
+// BenchmarkRequestFloor is what a request costs before any of pushsim's
+// work: the bench's client and net/http's server on loopback, 16 requests
+// at once, each with a device token's Authorization and form, answered
+// with a challenge's worth of JSON by a handler that does nothing else.
+// cpu-µs/request, server and client together, is the floor under each of
+// an approval's three requests (docs/BENCHMARKS.md).
+func BenchmarkRequestFloor(b *testing.B) {
+	answer := []byte(`{"sid":"YC` + strings.Repeat("0", 32) + `",` + strings.Repeat(`"field":"`+strings.Repeat("v", 40)+`",`, 18) + `"status":"pending"}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: newLeanTransport(http.DefaultTransport)}
+	auth := "Basic " + strings.Repeat("A", 700)
+	form := "AuthPayload=" + strings.Repeat("B", 600)
+	b.SetParallelism(max(1, 16/cpusUsed()))
+	cpu := processCPU()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v2/Services/VA0/Entities/e/Challenges/YC0", strings.NewReader(form))
+			req.Header.Set("Authorization", auth)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if n, _ := io.Copy(io.Discard, resp.Body); n != int64(len(answer)) {
+				b.Errorf("answer of %d bytes, want %d", n, len(answer))
+			}
+			resp.Body.Close()
+		}
+	})
+	b.StopTimer()
+	if used := processCPU() - cpu; used > 0 {
+		b.ReportMetric(float64(used.Microseconds())/float64(b.N), "cpu-µs/request")
+	}
+}
