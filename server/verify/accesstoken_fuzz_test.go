@@ -100,9 +100,9 @@ func FuzzAccessToken(f *testing.F) {
 }
 
 // FuzzAccessTokenRoundTrip: whatever the claims, seal then open gives them
-// back; changing any one character of the token either makes it refused or
-// leaves the claims unchanged (base64's unused low bits), never different
-// claims; and a token given an encrypted key is refused.
+// back; changing any one character of the token makes it refused, even
+// where base64 would decode it to the same bytes; and a token given an
+// encrypted key is refused.
 func FuzzAccessTokenRoundTrip(f *testing.F) {
 	f.Add("alice-0001", "push", "Pixel 7", int64(1_800_000_060), uint16(0), byte('A'))
 	f.Add("ff483d1ff591898a9942916050d2ca3f", "push", "", int64(0), uint16(40), byte('.'))
@@ -139,8 +139,8 @@ func FuzzAccessTokenRoundTrip(f *testing.F) {
 			return
 		}
 		tampered[i] = with
-		if got, err := testSealer.open(string(tampered)); err == nil && got != out {
-			t.Fatalf("changing byte %d to %q opened different claims: %+v", i, with, got)
+		if got, err := testSealer.open(string(tampered)); err == nil {
+			t.Fatalf("changing byte %d to %q still opened, to %+v", i, with, got)
 		}
 
 		parts := strings.Split(token, ".")

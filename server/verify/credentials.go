@@ -65,6 +65,61 @@ func verifyFactorPayload(pub *ecdsa.PublicKey, factorSid, payload string) bool {
 	return ecdsa.VerifyASN1(pub, digest[:], sig)
 }
 
+// compactAsWritten reports whether token is a compact JWS or JWE of n
+// segments, each in unpadded base64url spelled as an encoder writes it. Go's
+// decoder, and so go-jose, skips line breaks and ignores the unused low bits
+// of a segment's last character, and go-jose checks a signature against
+// the segments encoded again: without this, many texts would pass as one
+// token, and a token would be taken in a form no phone or server wrote.
+func compactAsWritten(token string, n int) bool {
+	if strings.Count(token, ".") != n-1 {
+		return false
+	}
+	for segment := range strings.SplitSeq(token, ".") {
+		for i := 0; i < len(segment); i++ {
+			if base64URLValue(segment[i]) < 0 {
+				return false
+			}
+		}
+		if len(segment) == 0 {
+			continue
+		}
+		// The last character's unused bits: 4 of them when the segment's
+		// length is 2 mod 4, 2 when it is 3; 1 mod 4 is no length at all.
+		last := base64URLValue(segment[len(segment)-1])
+		switch len(segment) % 4 {
+		case 1:
+			return false
+		case 2:
+			if last&0x0f != 0 {
+				return false
+			}
+		case 3:
+			if last&0x03 != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// base64URLValue is c's value in the URL-safe base64 alphabet, or -1.
+func base64URLValue(c byte) int {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return int(c - 'A')
+	case 'a' <= c && c <= 'z':
+		return int(c-'a') + 26
+	case '0' <= c && c <= '9':
+		return int(c-'0') + 52
+	case c == '-':
+		return 62
+	case c == '_':
+		return 63
+	}
+	return -1
+}
+
 // DeviceJWT is the unverified content of a phone's Authorization token.
 type DeviceJWT struct {
 	token *jwt.JSONWebToken
@@ -76,7 +131,7 @@ type DeviceJWT struct {
 // the compact form, ES256, and the SDK's cty. The caller looks up the factor
 // by KeyID and then calls Verify with that factor's key.
 func ParseDeviceJWT(s string) (*DeviceJWT, error) {
-	if len(s) > maxDeviceJWT || strings.Count(s, ".") != 2 {
+	if len(s) > maxDeviceJWT || !compactAsWritten(s, 3) {
 		return nil, errors.New("malformed device token")
 	}
 	tok, err := jwt.ParseSigned(s, []jose.SignatureAlgorithm{jose.ES256})
@@ -131,7 +186,7 @@ func (d *DeviceJWT) Verify(pub *ecdsa.PublicKey, accountSid string, now time.Tim
 // pub whose payload repeats every signed field of the challenge as served and
 // adds the new status. It returns that status.
 func verifyChallengePayload(pub *ecdsa.PublicKey, payload string, signed map[string]any) (string, error) {
-	if len(payload) > maxPushAuthPayload || strings.Count(payload, ".") != 2 {
+	if len(payload) > maxPushAuthPayload || !compactAsWritten(payload, 3) {
 		return "", ErrChallengeVerification
 	}
 	jws, err := jose.ParseSignedCompact(payload, []jose.SignatureAlgorithm{jose.ES256})
@@ -243,7 +298,7 @@ func (s tokenSealer) seal(c accessTokenClaims) (string, error) {
 
 func (s tokenSealer) open(token string) (accessTokenClaims, error) {
 	var c accessTokenClaims
-	if len(token) > maxAccessToken || strings.Count(token, ".") != 4 {
+	if len(token) > maxAccessToken || !compactAsWritten(token, 5) {
 		return c, errors.New("malformed access token")
 	}
 	// alg dir has no encrypted key: the second segment is empty in every
