@@ -133,6 +133,11 @@ func TestPhoneRefusals(t *testing.T) {
 			"garbage":                        "a.b.c",
 			"many dots":                      strings.Repeat(".", 10000),
 		}
+		// Go's base64 decoder skips line breaks: a genuine token with one
+		// decodes to the same bytes, but no phone ever wrote it.
+		genuine := p.jwt()
+		dot := strings.IndexByte(genuine, '.')
+		cases["a line break in a genuine token"] = genuine[:dot+5] + "\n" + genuine[dot+5:]
 		for name, tok := range cases {
 			status, hdr, body := h.call(http.MethodGet, path, q, "token", tok)
 			if status != http.StatusUnauthorized || hdr.Get("Date") == "" || !strings.Contains(string(body), `"code":20003`) {
