@@ -151,6 +151,28 @@ func TestPhoneRefusals(t *testing.T) {
 		}
 	})
 
+	t.Run("one key enrolls once, however its base64 is spelled", func(t *testing.T) {
+		svc, p := setup(h, "same-key")
+		again := newPhone(h, svc, "same-key")
+		again.key = p.key
+		enroll := func(respell func(string) string) (int, []byte) {
+			form := again.enrollForm("fcm")
+			form.Set("Binding.PublicKey", respell(form.Get("Binding.PublicKey")))
+			status, _, body := h.call(http.MethodPost, again.entityPath()+"/Factors", form, "token", h.accessToken(svc, "same-key"))
+			return status, body
+		}
+		status, body := enroll(func(s string) string { return s })
+		expectError(t, status, body, http.StatusConflict, 60317)
+		// Go's decoder skips line breaks: the same key, another string.
+		status, body = enroll(func(s string) string { return s[:20] + "\r\n" + s[20:] })
+		expectError(t, status, body, http.StatusBadRequest, 60314)
+		var factors struct{ Factors []any }
+		h.account(http.MethodGet, p.entityPath()+"/Factors", nil, http.StatusOK, &factors)
+		if len(factors.Factors) != 1 {
+			t.Fatalf("%d factors for one key", len(factors.Factors))
+		}
+	})
+
 	t.Run("21st push factor is 60315", func(t *testing.T) {
 		svc, _ := setup(h, "many-factors")
 		for i := 1; i < 20; i++ {

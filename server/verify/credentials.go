@@ -36,8 +36,8 @@ func ParsePublicKey(b64 string) (*ecdsa.PublicKey, error) {
 	if len(b64) > 1024 {
 		return nil, ErrInvalidBinding
 	}
-	der, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
+	der, ok := decodeStdAsWritten(b64)
+	if !ok {
 		return nil, ErrInvalidBinding
 	}
 	key, err := x509.ParsePKIXPublicKey(der)
@@ -51,14 +51,26 @@ func ParsePublicKey(b64 string) (*ecdsa.PublicKey, error) {
 	return ec, nil
 }
 
+// decodeStdAsWritten decodes padded standard base64 that is spelled as the
+// encoder writes it. Go's decoder skips line breaks and ignores the unused
+// low bits of the last character: the same key would have many spellings,
+// and factors are told apart by theirs.
+func decodeStdAsWritten(s string) ([]byte, bool) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || base64.StdEncoding.EncodeToString(b) != s {
+		return nil, false
+	}
+	return b, true
+}
+
 // verifyFactorPayload checks the proof of possession: a DER ECDSA signature
 // over the factor SID, standard base64.
 func verifyFactorPayload(pub *ecdsa.PublicKey, factorSid, payload string) bool {
 	if len(payload) > maxPushAuthPayload {
 		return false
 	}
-	sig, err := base64.StdEncoding.DecodeString(payload)
-	if err != nil {
+	sig, ok := decodeStdAsWritten(payload)
+	if !ok {
 		return false
 	}
 	digest := sha256.Sum256([]byte(factorSid))

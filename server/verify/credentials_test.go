@@ -119,19 +119,28 @@ func TestValidIdentity(t *testing.T) {
 	}
 }
 
-// FuzzParsePublicKey: no input panics, and whatever parses is a P-256 key.
+// FuzzParsePublicKey: no input panics, whatever parses is a P-256 key, and
+// it parses only as the SDK writes it.
 func FuzzParsePublicKey(f *testing.F) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	good, _ := sdkjose.EncodePublicKey(&key.PublicKey)
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	der, _ := x509.MarshalPKIXPublicKey(&p384.PublicKey)
-	for _, seed := range []string{good, "", "MFkw", good[:len(good)/2], base64.StdEncoding.EncodeToString(der), "!!!!", strings.Repeat("A", 2000)} {
+	for _, seed := range []string{good, "", "MFkw", good[:len(good)/2], base64.StdEncoding.EncodeToString(der), "!!!!", strings.Repeat("A", 2000),
+		good[:8] + "\n" + good[8:], good[:len(good)-3] + "x==", good + "\r\n"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		pub, err := ParsePublicKey(s)
-		if err == nil && pub.Curve != elliptic.P256() {
+		if err != nil {
+			return
+		}
+		if pub.Curve != elliptic.P256() {
 			t.Fatalf("accepted a key on %s", pub.Curve.Params().Name)
+		}
+		// Factors are told apart by their key's text: a key has one.
+		if again, _ := sdkjose.EncodePublicKey(pub); again != s {
+			t.Fatalf("accepted %q, which the SDK writes %q", s, again)
 		}
 	})
 }
