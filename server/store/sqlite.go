@@ -371,13 +371,12 @@ func walIndexHeld(index *os.File) (int64, error) {
 type walFile struct {
 	path string
 	f    *os.File
+	held os.FileInfo // f's identity, which does not change while it is open
 }
 
 func (w *walFile) sync() error {
 	if w.f != nil {
-		held, err1 := w.f.Stat()
-		now, err2 := os.Stat(w.path)
-		if err1 != nil || err2 != nil || !os.SameFile(held, now) {
+		if now, err := os.Stat(w.path); err != nil || !os.SameFile(w.held, now) {
 			w.close()
 		}
 	}
@@ -391,7 +390,12 @@ func (w *walFile) sync() error {
 		if err != nil {
 			return fmt.Errorf("store: open the write-ahead log to sync it: %w", err)
 		}
-		w.f = f
+		held, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("store: open the write-ahead log to sync it: %w", err)
+		}
+		w.f, w.held = f, held
 	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("store: sync the write-ahead log: %w", err)
@@ -402,7 +406,7 @@ func (w *walFile) sync() error {
 func (w *walFile) close() {
 	if w.f != nil {
 		w.f.Close()
-		w.f = nil
+		w.f, w.held = nil, nil
 	}
 }
 
