@@ -125,9 +125,12 @@ func TestPushFaults(t *testing.T) {
 		h.account(http.MethodPost, "/_pushsim/faults/push", form, http.StatusOK, nil)
 	}
 
-	setFault(url.Values{"Mode": {"drop"}, "FactorSid": {p.factorSid}})
+	// Spelled with upper-case hex, which a SID's pattern allows: the rule
+	// still names this factor.
+	upper := p.factorSid[:2] + strings.ToUpper(p.factorSid[2:])
+	setFault(url.Values{"Mode": {"drop"}, "FactorSid": {upper}})
 	lost := h.challenge(p, nil)
-	setFault(url.Values{"Mode": {"off"}, "FactorSid": {p.factorSid}})
+	setFault(url.Values{"Mode": {"off"}, "FactorSid": {upper}})
 	after := h.challenge(p, nil)
 	if m := nextPush(t, messages); m.Data["challenge_sid"] != after {
 		t.Fatalf("first push is for %s, want %s (the dropped %s must not arrive)", m.Data["challenge_sid"], after, lost)

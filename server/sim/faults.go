@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pushsim/pushsim/server/faults"
@@ -37,6 +38,11 @@ func mountFaults(mux *http.ServeMux, cfg Config) {
 		if factor != "" && !verify.IsSID(factor, verify.PrefixFactor) {
 			writeVerifyError(w, verify.InvalidParam("FactorSid", "must be a factor SID (YF followed by 32 hex digits), or absent for every factor"))
 			return
+		}
+		// SIDs are minted in lower case; a rule spelled in upper case would
+		// be accepted and never match a push.
+		if factor != "" {
+			factor = verify.PrefixFactor + strings.ToLower(factor[2:])
 		}
 		mode := form.Get("Mode")
 		if mode == "off" {
