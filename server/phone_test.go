@@ -163,8 +163,17 @@ func TestPhoneRefusals(t *testing.T) {
 		}
 		status, body := enroll(func(s string) string { return s })
 		expectError(t, status, body, http.StatusConflict, 60317)
-		// Go's decoder skips line breaks: the same key, another string.
+		// Go's decoder skips line breaks, and its PKIX parser an element
+		// after the key: the same key, other strings.
 		status, body = enroll(func(s string) string { return s[:20] + "\r\n" + s[20:] })
+		expectError(t, status, body, http.StatusBadRequest, 60314)
+		status, body = enroll(func(s string) string {
+			der, _ := base64.StdEncoding.DecodeString(s)
+			// A SEQUENCE of at most 127 bytes: its length is one byte.
+			der = append(der, 0x05, 0x00) // NULL
+			der[1] += 2
+			return base64.StdEncoding.EncodeToString(der)
+		})
 		expectError(t, status, body, http.StatusBadRequest, 60314)
 		var factors struct{ Factors []any }
 		h.account(http.MethodGet, p.entityPath()+"/Factors", nil, http.StatusOK, &factors)

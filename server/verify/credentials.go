@@ -31,7 +31,8 @@ const (
 )
 
 // ParsePublicKey decodes Binding.PublicKey: standard base64 of a PKIX DER
-// ECDSA key on P-256.
+// ECDSA key on P-256, spelled as the SDK writes it. Factors are told apart
+// by this text, so a key must have one.
 func ParsePublicKey(b64 string) (*ecdsa.PublicKey, error) {
 	if len(b64) > 1024 {
 		return nil, ErrInvalidBinding
@@ -46,6 +47,11 @@ func ParsePublicKey(b64 string) (*ecdsa.PublicKey, error) {
 	}
 	ec, ok := key.(*ecdsa.PublicKey)
 	if !ok || ec.Curve != elliptic.P256() {
+		return nil, ErrInvalidBinding
+	}
+	// The parser skips elements after the algorithm and after the key,
+	// so the same key had other DER too: it is taken only as encoded.
+	if canonical, err := x509.MarshalPKIXPublicKey(ec); err != nil || !bytes.Equal(canonical, der) {
 		return nil, ErrInvalidBinding
 	}
 	return ec, nil
