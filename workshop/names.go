@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // maxNameLen bounds a name in characters: long enough for any person's
@@ -26,6 +28,12 @@ func nameRefusal(name string, raw bool, port string) string {
 	}
 	if !printableName(name) {
 		return fmt.Sprintf("pushsim: a name is 1 to %d letters, digits, punctuation or inner spaces, with no control characters. Choose another: ssh -p %s <your-name>@<this host>", maxNameLen, port)
+	}
+	// A letter and a combining accent look like the composed letter, which
+	// is what keyboards type: two such names would be two people who look
+	// like one on every screen.
+	if !norm.NFC.IsNormalString(name) {
+		return fmt.Sprintf("pushsim: type each accented letter as one character (é, not e and a combining accent), as your keyboard does. Choose another: ssh -p %s <your-name>@<this host>", port)
 	}
 	if raw && !validVerifyIdentity(name) {
 		return fmt.Sprintf("pushsim: this server sends names to Verify as they are, so a name must be 8 to 64 letters, digits and single dashes, e.g. ada-lovelace. Choose another: ssh -p %s <your-name>@<this host>", port)

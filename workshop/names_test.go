@@ -53,10 +53,13 @@ func TestNameRules(t *testing.T) {
 		{"", false, false},
 		{" alice", false, false},
 		{"alice\t", false, false},
-		{"a\x9b31m", false, false}, // C1 control
-		{"a\u202eb", false, false}, // bidi override
-		{"a\u200bb", false, false}, // zero-width space
-		{"\xff\xfe", false, false}, // not UTF-8
+		{"a\x9b31m", false, false},                            // C1 control
+		{"a\u202eb", false, false},                            // bidi override
+		{"a\u200bb", false, false},                            // zero-width space
+		{"\xff\xfe", false, false},                            // not UTF-8
+		{"Jos\u00e9", false, true},                            // é composed, as keyboards type it
+		{"Jose\u0301", false, false},                          // the same on screen, decomposed
+		{"\u0939\u093f\u0928\u094d\u0926\u0940", false, true}, // हिन्दी: marks with no composed form
 		{strings.Repeat("é", 64), false, true},
 		{strings.Repeat("é", 65), false, false},
 		{"alice", true, false}, // too short for Verify
@@ -67,6 +70,15 @@ func TestNameRules(t *testing.T) {
 		if got != c.ok {
 			t.Errorf("name %q (raw %v) accepted = %v, want %v: %s", c.name, c.raw, got, c.ok, nameRefusal(c.name, c.raw, "2222"))
 		}
+	}
+}
+
+// A decomposed name is told what to type instead, not that it holds
+// control characters.
+func TestDecomposedNameIsToldToCompose(t *testing.T) {
+	got := nameRefusal("Jose\u0301", false, "2222")
+	if !strings.Contains(got, "accented letter as one character") || !strings.Contains(got, "ssh -p 2222") {
+		t.Errorf("refusal: %q", got)
 	}
 }
 
