@@ -45,19 +45,21 @@ func TestChallengeValidation(t *testing.T) {
 	}
 	now := h.clock.Now()
 	for name, form := range map[string]url.Values{
-		"no factor":             without("FactorSid"),
-		"malformed factor sid":  with("FactorSid", "YF123"),
-		"no message":            without("Details.Message"),
-		"long message":          with("Details.Message", strings.Repeat("m", 257)),
-		"field not json":        with("Details.Fields", "label=x"),
-		"field extra key":       with("Details.Fields", `{"label":"a","value":"b","x":"y"}`),
-		"field label too long":  with("Details.Fields", `{"label":"`+strings.Repeat("l", 37)+`","value":"v"}`),
-		"21 fields":             tooMany,
-		"hidden not strings":    with("HiddenDetails", `{"n":1}`),
-		"hidden too long":       with("HiddenDetails", `{"k":"`+strings.Repeat("v", 1100)+`"}`),
-		"expiry in the past":    with("ExpirationDate", now.Add(-time.Minute).Format(time.RFC3339)),
-		"expiry beyond an hour": with("ExpirationDate", now.Add(61*time.Minute).Format(time.RFC3339)),
-		"expiry not a date":     with("ExpirationDate", "tomorrow"),
+		"no factor":              without("FactorSid"),
+		"malformed factor sid":   with("FactorSid", "YF123"),
+		"no message":             without("Details.Message"),
+		"long message":           with("Details.Message", strings.Repeat("m", 257)),
+		"field not json":         with("Details.Fields", "label=x"),
+		"field extra key":        with("Details.Fields", `{"label":"a","value":"b","x":"y"}`),
+		"field label twice":      with("Details.Fields", `{"label":"Amount","Label":"$1,000,000"}`),
+		"field keys in capitals": with("Details.Fields", `{"LABEL":"a","VaLuE":"b"}`),
+		"field label too long":   with("Details.Fields", `{"label":"`+strings.Repeat("l", 37)+`","value":"v"}`),
+		"21 fields":              tooMany,
+		"hidden not strings":     with("HiddenDetails", `{"n":1}`),
+		"hidden too long":        with("HiddenDetails", `{"k":"`+strings.Repeat("v", 1100)+`"}`),
+		"expiry in the past":     with("ExpirationDate", now.Add(-time.Minute).Format(time.RFC3339)),
+		"expiry beyond an hour":  with("ExpirationDate", now.Add(61*time.Minute).Format(time.RFC3339)),
+		"expiry not a date":      with("ExpirationDate", "tomorrow"),
 	} {
 		status, _, body := h.call(http.MethodPost, path, form, h.sid, h.token)
 		if status != http.StatusBadRequest || !strings.Contains(string(body), `"code":60306`) {

@@ -58,8 +58,13 @@ func parseChallengeInput(in ChallengeInput, now time.Time) (fields []DetailField
 	}
 	for _, raw := range in.Fields {
 		var f DetailField
+		// The probe holds the keys as sent: decoding into f alone would
+		// match "Label" or "LABEL" too, and let a second spelling win.
 		var probe map[string]json.RawMessage
-		if json.Unmarshal([]byte(raw), &probe) != nil || json.Unmarshal([]byte(raw), &f) != nil || len(probe) != 2 || f.Label == "" {
+		probeErr := json.Unmarshal([]byte(raw), &probe)
+		_, hasLabel := probe["label"]
+		_, hasValue := probe["value"]
+		if probeErr != nil || len(probe) != 2 || !hasLabel || !hasValue || json.Unmarshal([]byte(raw), &f) != nil || f.Label == "" {
 			err = InvalidParam("Details.Fields", `each entry must be a JSON object {"label": "...", "value": "..."}`)
 			return
 		}
