@@ -37,7 +37,7 @@ func ParsePublicKey(b64 string) (*ecdsa.PublicKey, error) {
 	if len(b64) > 1024 {
 		return nil, ErrInvalidBinding
 	}
-	der, ok := decodeStdAsWritten(b64)
+	der, ok := decodeAsWritten(base64.StdEncoding, b64)
 	if !ok {
 		return nil, ErrInvalidBinding
 	}
@@ -57,13 +57,12 @@ func ParsePublicKey(b64 string) (*ecdsa.PublicKey, error) {
 	return ec, nil
 }
 
-// decodeStdAsWritten decodes padded standard base64 that is spelled as the
-// encoder writes it. Go's decoder skips line breaks and ignores the unused
-// low bits of the last character: the same key would have many spellings,
-// and factors are told apart by theirs.
-func decodeStdAsWritten(s string) ([]byte, bool) {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || base64.StdEncoding.EncodeToString(b) != s {
+// decodeAsWritten decodes s only if it is spelled as enc writes what it
+// decodes to: Go's decoder skips line breaks and ignores the unused low
+// bits of the last character, so other spellings decode to the same bytes.
+func decodeAsWritten(enc *base64.Encoding, s string) ([]byte, bool) {
+	b, err := enc.DecodeString(s)
+	if err != nil || enc.EncodeToString(b) != s {
 		return nil, false
 	}
 	return b, true
@@ -75,7 +74,7 @@ func verifyFactorPayload(pub *ecdsa.PublicKey, factorSid, payload string) bool {
 	if len(payload) > maxPushAuthPayload {
 		return false
 	}
-	sig, ok := decodeStdAsWritten(payload)
+	sig, ok := decodeAsWritten(base64.StdEncoding, payload)
 	if !ok {
 		return false
 	}
@@ -84,58 +83,21 @@ func verifyFactorPayload(pub *ecdsa.PublicKey, factorSid, payload string) bool {
 }
 
 // compactAsWritten reports whether token is a compact JWS or JWE of n
-// segments, each in unpadded base64url spelled as an encoder writes it. Go's
-// decoder, and so go-jose, skips line breaks and ignores the unused low bits
-// of a segment's last character, and go-jose checks a signature against
-// the segments encoded again: without this, many texts would pass as one
-// token, and a token would be taken in a form no phone or server wrote.
+// segments, each unpadded base64url spelled as the encoder writes it. Go's
+// decoder, and so go-jose, skips line breaks and ignores a segment's unused
+// low bits, and go-jose checks a signature against the segments encoded
+// again: one token would have many spellings, none of them the one a phone
+// or this server wrote.
 func compactAsWritten(token string, n int) bool {
 	if strings.Count(token, ".") != n-1 {
 		return false
 	}
 	for segment := range strings.SplitSeq(token, ".") {
-		for i := 0; i < len(segment); i++ {
-			if base64URLValue(segment[i]) < 0 {
-				return false
-			}
-		}
-		if len(segment) == 0 {
-			continue
-		}
-		// The last character's unused bits: 4 of them when the segment's
-		// length is 2 mod 4, 2 when it is 3; 1 mod 4 is no length at all.
-		last := base64URLValue(segment[len(segment)-1])
-		switch len(segment) % 4 {
-		case 1:
+		if _, ok := decodeAsWritten(base64.RawURLEncoding, segment); !ok {
 			return false
-		case 2:
-			if last&0x0f != 0 {
-				return false
-			}
-		case 3:
-			if last&0x03 != 0 {
-				return false
-			}
 		}
 	}
 	return true
-}
-
-// base64URLValue is c's value in the URL-safe base64 alphabet, or -1.
-func base64URLValue(c byte) int {
-	switch {
-	case 'A' <= c && c <= 'Z':
-		return int(c - 'A')
-	case 'a' <= c && c <= 'z':
-		return int(c-'a') + 26
-	case '0' <= c && c <= '9':
-		return int(c-'0') + 52
-	case c == '-':
-		return 62
-	case c == '_':
-		return 63
-	}
-	return -1
 }
 
 // DeviceJWT is the unverified content of a phone's Authorization token.
