@@ -25,7 +25,8 @@ func parseCursor(prefix, token string) (int64, bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(rest, 36, 64)
-	return n, err == nil && n > 0
+	// Base 36 reads "A", "0a" and "+a" as the issued "a" too.
+	return n, err == nil && n > 0 && formatCursor(prefix, n) == token
 }
 
 // listRequest is the paging part of a list call.

@@ -24,7 +24,9 @@ func TestPageMetaLinks(t *testing.T) {
 	if lr, err := parseList(url.Values{"pageToken": {formatCursor(tokenPrev, 3)}}, true); err != nil || lr.page.Before != 3 || !lr.page.Descending {
 		t.Fatalf("pageToken: %+v %v", lr, err)
 	}
-	for _, bad := range []url.Values{{"PageSize": {"0"}}, {"PageSize": {"1001"}}, {"Page": {"-1"}}, {"PageToken": {"PNzzzzzzzzzzzzzzzz"}}, {"PageToken": {"nope"}}} {
+	for _, bad := range []url.Values{{"PageSize": {"0"}}, {"PageSize": {"1001"}}, {"Page": {"-1"}}, {"PageToken": {"PNzzzzzzzzzzzzzzzz"}}, {"PageToken": {"nope"}},
+		// The issued PNa, spelled in ways base 36 also reads as 10.
+		{"PageToken": {"PNA"}}, {"PageToken": {"PN0a"}}, {"PageToken": {"PN+a"}}} {
 		if _, err := parseList(bad, false); err == nil {
 			t.Errorf("parseList(%v) accepted", bad)
 		}
