@@ -22,6 +22,9 @@ import (
 // the same listener; connections that arrive in between wait to be
 // accepted.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.cfg.MaxConnsPerAddr > 0 {
+		ln = capConnsPerAddr(ln, s.cfg.MaxConnsPerAddr)
+	}
 	acc := newAcceptor(ln)
 	defer acc.close()
 	for {
@@ -47,6 +50,7 @@ func (s *Server) serveGeneration(ctx context.Context, g *generation, ln net.List
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),

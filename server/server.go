@@ -91,6 +91,16 @@ type Config struct {
 	// ShutdownGrace is how long Serve lets in-flight requests finish once
 	// asked to stop (default 3 s).
 	ShutdownGrace time.Duration
+	// WriteTimeout is how long an answer may take to write once its
+	// request has been read (default 60 s): a client that never reads what
+	// it asked for is cut off then, instead of holding the connection and
+	// its queued bytes. Push sockets set their own deadlines.
+	WriteTimeout time.Duration
+	// MaxConnsPerAddr caps the HTTP connections, push sockets among them,
+	// that one client address may hold open (default 256; negative: no
+	// cap). Loopback is not capped: it is trusted (docs/security.md). A
+	// connection over the cap is answered 429 and closed.
+	MaxConnsPerAddr int
 	// PauseBackground holds the background work (delivery, sweeps) until
 	// Resume, so a test can play a server that died before doing it.
 	PauseBackground bool
@@ -145,6 +155,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 3 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 60 * time.Second
+	}
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = 256
 	}
 	if cfg.Database != "" && cfg.DataDir != "" {
 		return nil, errors.New("server: Config.DataDir is SQLite's and Config.Database PostgreSQL's: set one")

@@ -216,6 +216,7 @@ func TestCommandErrorsAreOneLine(t *testing.T) {
 		{"device", "--headless", "--identity", "alice", "--auto", "maybe"},
 		{"serve", "--addr", "not-an-address"},
 		{"serve", "--memory", "--webhook-policy", "lax", "--addr", "127.0.0.1:0"},
+		{"serve", "--memory", "--conns-per-addr", "-1", "--addr", "127.0.0.1:0"},
 	} {
 		var stderr strings.Builder
 		if code := run(context.Background(), args, io.Discard, &stderr); code == 0 {

@@ -95,6 +95,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	walLimit := fs.Int("wal-limit-mb", store.DefaultWALLimit>>20, "bound of the database's write-ahead log on disk, in MB: nearing it the server copies the log into the database before taking more writes, and warns when a reader keeps it from doing so")
 	maxPending := fs.Int("max-pending-per-factor", verify.DefaultMaxPendingPerFactor, "pending challenges a factor may have before creates are refused with 429 (code 20429, against push bombing); 0 turns the cap off, for load tests")
 	socketsPerAddr := fs.Int("push-sockets-per-addr", 32, "push sockets one client address may hold open; raise it when many simulated phones share one address (load tests, NAT)")
+	connsPerAddr := fs.Int("conns-per-addr", 256, "HTTP connections, push sockets among them, one client address other than loopback may hold open, never fewer than --push-sockets-per-addr + 224; 0 turns the cap off (behind a load balancer that does not pass the client's address)")
 	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -164,6 +165,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *socketsPerAddr < 1 {
 		return fmt.Errorf("--push-sockets-per-addr must be at least 1, not %d", *socketsPerAddr)
 	}
+	if *connsPerAddr < 0 {
+		return fmt.Errorf("--conns-per-addr must be 0 (no cap) or more, not %d", *connsPerAddr)
+	}
+	connCap := -1 // the server's "no cap"
+	if *connsPerAddr > 0 {
+		// A push socket is a connection too: a phone let in by the
+		// push cap must not be refused by this one.
+		connCap = max(*connsPerAddr, *socketsPerAddr+224)
+	}
 	pendingCap := *maxPending
 	if pendingCap == 0 {
 		pendingCap = -1 // the server's "no cap"
@@ -179,6 +189,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DataDir: dir, Database: *database, AccountSid: *accountSid, AuthToken: *authToken,
 		TestCredentials: loopback, Exposed: !loopback, IdentityProcessing: *identities, PublicURL: base, Logger: log,
 		InternalURL: internal, MaxPendingPerFactor: pendingCap, WALLimit: int64(*walLimit) << 20,
+		MaxConnsPerAddr: connCap,
 	})
 	if err != nil {
 		return err
