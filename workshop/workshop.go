@@ -63,8 +63,12 @@ type Config struct {
 	// PollInterval is how often the phones poll to start with; default
 	// device.DefaultPollInterval.
 	PollInterval time.Duration
-	Theme        style.Theme
-	Logger       *slog.Logger
+	// HandshakeTimeout is how long a connection may take to finish its SSH
+	// handshake (default 20 s): one that says nothing is closed then,
+	// rather than holding a descriptor for the 30-minute idle timeout.
+	HandshakeTimeout time.Duration
+	Theme            style.Theme
+	Logger           *slog.Logger
 }
 
 // Server serves phones over SSH.
@@ -133,6 +137,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 20 * time.Second
+	}
 	if err := os.MkdirAll(filepath.Dir(cfg.HostKeyPath), 0o700); err != nil {
 		return nil, err
 	}
@@ -149,6 +156,7 @@ func New(cfg Config) (*Server, error) {
 		// only to be told to make one.
 		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
 		wish.WithIdleTimeout(30*time.Minute),
+		func(srv *ssh.Server) error { srv.HandshakeTimeout = cfg.HandshakeTimeout; return nil },
 		wish.WithMiddleware(bm.MiddlewareWithProgramHandler(s.program), s.attend),
 	)
 	if err != nil {

@@ -350,3 +350,31 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 		t.Errorf("the phone drew after the goodbye:\n%s", out)
 	}
 }
+
+// A connection that never starts its SSH handshake is closed once the
+// handshake timeout passes, instead of holding its descriptor for the
+// idle timeout.
+func TestSilentConnectionIsClosed(t *testing.T) {
+	dir := t.TempDir()
+	ws, err := workshop.New(workshop.Config{ServerURL: "http://127.0.0.1:1", HostKeyPath: filepath.Join(dir, "host_key"),
+		PhonesDir: filepath.Join(dir, "phones"), HandshakeTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ws.Serve(ln)
+	defer ws.Shutdown(context.Background())
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, err = io.Copy(io.Discard, c) // the server's banner, then its close
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("a connection that said nothing is still open 30 s on")
+	}
+}
