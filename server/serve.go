@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pushsim/pushsim/internal/conncap"
 	"github.com/pushsim/pushsim/server/store"
 )
 
@@ -23,7 +24,7 @@ import (
 // accepted.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.MaxConnsPerAddr > 0 {
-		ln = capConnsPerAddr(ln, s.cfg.MaxConnsPerAddr)
+		ln = conncap.Listen(ln, s.cfg.MaxConnsPerAddr, refuseConn)
 	}
 	acc := newAcceptor(ln)
 	defer acc.close()

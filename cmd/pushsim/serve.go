@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pushsim/pushsim/internal/conncap"
 	"github.com/pushsim/pushsim/server"
 	"github.com/pushsim/pushsim/server/backend"
 	"github.com/pushsim/pushsim/server/push"
@@ -95,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	walLimit := fs.Int("wal-limit-mb", store.DefaultWALLimit>>20, "bound of the database's write-ahead log on disk, in MB: nearing it the server copies the log into the database before taking more writes, and warns when a reader keeps it from doing so")
 	maxPending := fs.Int("max-pending-per-factor", verify.DefaultMaxPendingPerFactor, "pending challenges a factor may have before creates are refused with 429 (code 20429, against push bombing); 0 turns the cap off, for load tests")
 	socketsPerAddr := fs.Int("push-sockets-per-addr", 32, "push sockets one client address may hold open; raise it when many simulated phones share one address (load tests, NAT)")
-	connsPerAddr := fs.Int("conns-per-addr", 256, "HTTP connections, push sockets among them, one client address other than loopback may hold open, never fewer than --push-sockets-per-addr + 224; 0 turns the cap off (behind a load balancer that does not pass the client's address)")
+	connsPerAddr := fs.Int("conns-per-addr", 256, "connections one client address other than loopback may hold open: HTTP, push sockets among them, and with --ssh as many SSH connections again; never fewer than --push-sockets-per-addr + 224; 0 turns the cap off (behind a load balancer that does not pass the client's address)")
 	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -229,7 +230,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *sshAddr == "" {
 		return srv.Serve(ctx, ln)
 	}
-	stop, err := serveWorkshop(workshopListenAddr(*sshAddr, *addr), dir, internal, processing == backend.IdentityRaw, *publicURL, log, stdout)
+	stop, err := serveWorkshop(workshopListenAddr(*sshAddr, *addr), dir, internal, processing == backend.IdentityRaw, *publicURL, connCap, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -261,7 +262,7 @@ func listen(addr string) (net.Listener, error) {
 // serveWorkshop starts the SSH phone server beside the Verify server and
 // prints how attendees connect; stop tells every attendee the server
 // stopped and ends their sessions. It may be called more than once.
-func serveWorkshop(addr, dataDir, serverURL string, rawIdentities bool, publicURL string, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
+func serveWorkshop(addr, dataDir, serverURL string, rawIdentities bool, publicURL string, connsPerAddr int, log *slog.Logger, stdout io.Writer) (stop func(), err error) {
 	kept := filepath.Join(dataDir, "workshop-phones")
 	cleanup := func() {}
 	if dataDir == "" {
@@ -288,6 +289,11 @@ func serveWorkshop(addr, dataDir, serverURL string, rawIdentities bool, publicUR
 		return nil, err
 	}
 	r := reach.Listener(ln.Addr(), publicURL)
+	if connsPerAddr > 0 {
+		// An SSH client over the cap is cut before the handshake: there is
+		// no session yet to say why in.
+		ln = conncap.Listen(ln, connsPerAddr, func(c net.Conn) { c.Close() })
+	}
 	fmt.Fprintf(stdout, "Workshop phones: ssh -p %s <your-name>@%s\n", r.Port, r.Hosts[0])
 	for _, h := range r.Hosts[1:] {
 		fmt.Fprintf(stdout, "  or             ssh -p %s <your-name>@%s\n", r.Port, h)
