@@ -73,21 +73,27 @@ func (e *Engine) GetAccessToken(ctx context.Context, serviceSid, sid string) (at
 	return at, err
 }
 
-// redeemAccessToken checks token against the enrollment it is used for and
-// marks it used, inside the enrollment's transaction: a token enrolls at
-// most one factor.
-func (e *Engine) redeemAccessToken(tx store.Tx, token, serviceSid, identity, factorType string) error {
+// checkAccessToken opens token and checks it against the enrollment it is
+// used for, outside any transaction: a forged token costs the writer
+// nothing. It returns the token's SID, for useAccessToken.
+func (e *Engine) checkAccessToken(token, serviceSid, identity, factorType string) (string, error) {
 	c, err := e.tokens.open(token)
 	if err != nil {
-		return ErrUnauthenticated
+		return "", ErrUnauthenticated
 	}
 	if c.ServiceSid != serviceSid || c.Identity != identity || c.FactorType != factorType || c.AccountSid != e.cfg.AccountSid {
-		return ErrUnauthenticated
+		return "", ErrUnauthenticated
 	}
 	if e.Now().Unix() >= c.Expiry {
-		return ErrUnauthenticated
+		return "", ErrUnauthenticated
 	}
-	at, err := tx.GetAccessToken(c.ID)
+	return c.ID, nil
+}
+
+// useAccessToken marks the checked token sid used, inside the enrollment's
+// transaction: a token enrolls at most one factor.
+func useAccessToken(tx store.Tx, sid string) error {
+	at, err := tx.GetAccessToken(sid)
 	if err != nil || at.Used {
 		return ErrUnauthenticated
 	}

@@ -97,12 +97,16 @@ func (e *Engine) CreateFactor(ctx context.Context, serviceSid, identity string, 
 	if in.NotificationPlatform == PlatformNone {
 		token = ""
 	}
+	tokenSid, err := e.checkAccessToken(in.AccessToken, serviceSid, identity, in.FactorType)
+	if err != nil {
+		return f, err
+	}
 	err = e.write(ctx, func(tx store.Tx, q *Queued) error {
 		svc, err := serviceIn(tx, serviceSid)
 		if err != nil {
 			return err
 		}
-		if err := e.redeemAccessToken(tx, in.AccessToken, serviceSid, identity, in.FactorType); err != nil {
+		if err := useAccessToken(tx, tokenSid); err != nil {
 			return err
 		}
 		en, err := e.entityOrNew(tx, serviceSid, identity)
