@@ -108,6 +108,15 @@ func TestControlRequestLog(t *testing.T) {
 		t.Fatalf("entry before: %+v", before)
 	}
 
+	// A path longer than any route is kept cut, and says so: a thousand
+	// kept requests must not hold a thousand 30 KB paths.
+	long := "/v2/" + strings.Repeat("a", 30_000)
+	h.call(http.MethodGet, long, nil, h.sid, h.token)
+	h.account(http.MethodGet, "/_pushsim/requests", url.Values{"limit": {"2"}}, http.StatusOK, &log)
+	if cut := log.Requests[0].Path; len(cut) > 520 || !strings.HasSuffix(cut, "…") || !strings.HasPrefix(long, strings.TrimSuffix(cut, "…")) {
+		t.Fatalf("a %d-byte path kept as %d bytes: %.60q…", len(long), len(cut), cut)
+	}
+
 	h.account(http.MethodGet, "/_pushsim/requests", url.Values{"limit": {"1"}}, http.StatusOK, &log)
 	if len(log.Requests) != 1 || log.Requests[0].Path != "/_pushsim/requests" {
 		t.Fatalf("limit=1: %+v", log.Requests)

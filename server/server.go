@@ -538,6 +538,6 @@ func logRequests(log *slog.Logger, requests *sim.RequestLog, now func() time.Tim
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		requests.Record(r, rec.status, at, time.Since(start))
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+		log.Info("request", "method", r.Method, "path", sim.LoggedPath(r.URL.Path), "status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
 	})
 }

@@ -5,8 +5,10 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultRequestLogSize is how many requests a RequestLog keeps unless told
@@ -48,7 +50,7 @@ func (l *RequestLog) Record(r *http.Request, status int, at time.Time, took time
 	if status == 0 {
 		status = http.StatusOK // the handler wrote nothing
 	}
-	e := Request{Method: r.Method, Path: r.URL.Path, QueryKeys: queryKeys(r.URL.RawQuery), Status: status,
+	e := Request{Method: r.Method, Path: LoggedPath(r.URL.Path), QueryKeys: queryKeys(r.URL.RawQuery), Status: status,
 		DurationMs: float64(took.Microseconds()) / 1000, Time: at.UTC()}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -76,6 +78,24 @@ func (l *RequestLog) Recent(limit int) []Request {
 }
 
 // queryKeys lists the distinct parameter names of a raw query, sorted.
+// maxLoggedPath bounds a path as the request log and the log's lines keep
+// it: longer than any route, short enough that the log's thousand entries
+// do not each hold a path of 60 KB, as a request line may be.
+const maxLoggedPath = 512
+
+// LoggedPath is p as the request log keeps it: cut at maxLoggedPath bytes
+// on a character's boundary, and marked "…" when cut.
+func LoggedPath(p string) string {
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	cut := maxLoggedPath
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return strings.Clone(p[:cut]) + "…"
+}
+
 func queryKeys(raw string) []string {
 	if raw == "" {
 		return nil
