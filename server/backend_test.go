@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -426,6 +427,32 @@ func TestSampleBackendAdditions(t *testing.T) {
 	}
 	if status != http.StatusOK || len(events.Events) != 2 || valid != 1 {
 		t.Fatalf("sink events: %d %s", status, body)
+	}
+
+	// A forged delivery is kept cut to a delivery's size: the list keeps
+	// the last hundred of any kind, and a forger's are not 700 KB each.
+	huge := url.Values{}
+	for i := range 500 {
+		huge.Set(fmt.Sprintf("k%04d", i), strings.Repeat("v", 100))
+	}
+	req, _ := http.NewRequest(http.MethodPost, hook, strings.NewReader(huge.Encode()))
+	req.Header.Set("Content-Type", formType)
+	req.Header.Set("X-Twilio-Signature", strings.Repeat("s", 60_000))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("forged delivery: %v %v", resp, err)
+	}
+	var kept struct {
+		Events []struct {
+			Params        map[string]string
+			ParamsLeftOut int
+			Signature     string
+		}
+	}
+	_, body = h.send(http.MethodGet, "/backend/webhook/events", "", "", false)
+	json.Unmarshal(body, &kept)
+	last := kept.Events[len(kept.Events)-1]
+	if len(last.Params) > 32 || last.ParamsLeftOut != 500-len(last.Params) || len(last.Signature) > 128+len("…") || last.Params["k0000"] != strings.Repeat("v", 100) {
+		t.Fatalf("forged delivery kept with %d params (%d left out), a %d-byte signature", len(last.Params), last.ParamsLeftOut, len(last.Signature))
 	}
 }
 

@@ -2,11 +2,14 @@ package backend
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/pushsim/pushsim/internal/bounded"
 	"github.com/pushsim/pushsim/server/webhook"
 )
 
@@ -106,10 +109,22 @@ type Event struct {
 	Type     string            `json:"type"`
 	UUID     string            `json:"uuid"`
 	Params   map[string]string `json:"params"`
+	// ParamsLeftOut counts the parameters past the first keptParams (by
+	// name) that were not kept.
+	ParamsLeftOut int `json:"paramsLeftOut,omitempty"`
 	// Signature is the X-Twilio-Signature header as delivered, so that a
 	// reader sees what was checked.
 	Signature string `json:"signature"`
 }
+
+// What one delivery leaves in the event list: Verify's carry about ten
+// short fields and a 28-character signature, a forger's may carry
+// thousands, and the list keeps the last KeepEvents of either.
+const (
+	keptParams     = 32
+	keptValueBytes = 1024
+	keptSignature  = 128
+)
 
 // receiveWebhook keeps every delivery with whether its X-Twilio-Signature
 // checks out against the URL the sink was registered under, and withdraws
@@ -121,10 +136,14 @@ func (b *Backend) receiveWebhook(w http.ResponseWriter, r *http.Request, p param
 		return
 	}
 	valid := webhook.Verify(b.cfg.AuthToken, b.WebhookURL(), r.PostForm, r.Header.Get("X-Twilio-Signature"))
-	ev := Event{Received: b.cfg.Now().UTC(), Valid: valid, Type: r.PostForm.Get("type"), UUID: r.PostForm.Get("uuid"), Params: map[string]string{},
-		Signature: r.Header.Get("X-Twilio-Signature")}
-	for k := range r.PostForm {
-		ev.Params[k] = r.PostForm.Get(k)
+	ev := Event{Received: b.cfg.Now().UTC(), Valid: valid, Type: bounded.Text(r.PostForm.Get("type"), keptValueBytes), UUID: bounded.Text(r.PostForm.Get("uuid"), keptValueBytes),
+		Params: map[string]string{}, Signature: bounded.Text(r.Header.Get("X-Twilio-Signature"), keptSignature)}
+	names := slices.Sorted(maps.Keys(r.PostForm))
+	if len(names) > keptParams {
+		ev.ParamsLeftOut, names = len(names)-keptParams, names[:keptParams]
+	}
+	for _, k := range names {
+		ev.Params[bounded.Text(k, keptValueBytes)] = bounded.Text(r.PostForm.Get(k), keptValueBytes)
 	}
 	b.mu.Lock()
 	b.events = append(b.events, ev)

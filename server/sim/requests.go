@@ -5,10 +5,10 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/pushsim/pushsim/internal/bounded"
 )
 
 // DefaultRequestLogSize is how many requests a RequestLog keeps unless told
@@ -83,18 +83,8 @@ func (l *RequestLog) Recent(limit int) []Request {
 // do not each hold a path of 60 KB, as a request line may be.
 const maxLoggedPath = 512
 
-// LoggedPath is p as the request log keeps it: cut at maxLoggedPath bytes
-// on a character's boundary, and marked "…" when cut.
-func LoggedPath(p string) string {
-	if len(p) <= maxLoggedPath {
-		return p
-	}
-	cut := maxLoggedPath
-	for cut > 0 && !utf8.RuneStart(p[cut]) {
-		cut--
-	}
-	return strings.Clone(p[:cut]) + "…"
-}
+// LoggedPath is p as the request log keeps it: cut at maxLoggedPath bytes.
+func LoggedPath(p string) string { return bounded.Text(p, maxLoggedPath) }
 
 func queryKeys(raw string) []string {
 	if raw == "" {
