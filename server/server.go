@@ -97,9 +97,11 @@ type Config struct {
 	// its queued bytes. Push sockets set their own deadlines.
 	WriteTimeout time.Duration
 	// MaxConnsPerAddr caps the HTTP connections, push sockets among them,
-	// that one client address may hold open (default 256; negative: no
-	// cap). Loopback is not capped: it is trusted (docs/security.md). A
-	// connection over the cap is answered 429 and closed.
+	// that one client address may hold open (default 256, and never fewer
+	// than Push.MaxConnsPerAddr + 224, so that a phone the push cap lets
+	// in is not refused by this one; negative: no cap). Loopback is not
+	// capped: it is trusted (docs/security.md). A connection over the cap
+	// is answered 429 and closed.
 	MaxConnsPerAddr int
 	// PauseBackground holds the background work (delivery, sweeps) until
 	// Resume, so a test can play a server that died before doing it.
@@ -161,6 +163,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxConnsPerAddr == 0 {
 		cfg.MaxConnsPerAddr = 256
+	}
+	if cfg.MaxConnsPerAddr > 0 {
+		cfg.MaxConnsPerAddr = max(cfg.MaxConnsPerAddr, cfg.Push.MaxConnsPerAddr+224)
 	}
 	if cfg.Database != "" && cfg.DataDir != "" {
 		return nil, errors.New("server: Config.DataDir is SQLite's and Config.Database PostgreSQL's: set one")

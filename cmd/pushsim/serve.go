@@ -96,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	walLimit := fs.Int("wal-limit-mb", store.DefaultWALLimit>>20, "bound of the database's write-ahead log on disk, in MB: nearing it the server copies the log into the database before taking more writes, and warns when a reader keeps it from doing so")
 	maxPending := fs.Int("max-pending-per-factor", verify.DefaultMaxPendingPerFactor, "pending challenges a factor may have before creates are refused with 429 (code 20429, against push bombing); 0 turns the cap off, for load tests")
 	socketsPerAddr := fs.Int("push-sockets-per-addr", 32, "push sockets one client address may hold open; raise it when many simulated phones share one address (load tests, NAT)")
-	connsPerAddr := fs.Int("conns-per-addr", 256, "connections one client address other than loopback may hold open: HTTP, push sockets among them, and with --ssh as many SSH connections again; never fewer than --push-sockets-per-addr + 224; 0 turns the cap off (behind a load balancer that does not pass the client's address)")
+	connsPerAddr := fs.Int("conns-per-addr", 256, "connections one client address other than loopback may hold open: HTTP, push sockets among them (so never fewer than --push-sockets-per-addr + 224), and with --ssh as many SSH connections again; 0 turns the cap off (behind a load balancer that does not pass the client's address)")
 	identities := fs.String("identity-processing", envDefault("PUSHSIM_IDENTITY_PROCESSING", os.Getenv("IDENTITY_PROCESSING")), "what the sample backend sends Verify for a user name: hash (SHA-256, the default) or raw, as the template's IDENTITY_PROCESSING (env PUSHSIM_IDENTITY_PROCESSING or IDENTITY_PROCESSING)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -169,11 +169,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *connsPerAddr < 0 {
 		return fmt.Errorf("--conns-per-addr must be 0 (no cap) or more, not %d", *connsPerAddr)
 	}
-	connCap := -1 // the server's "no cap"
-	if *connsPerAddr > 0 {
-		// A push socket is a connection too: a phone let in by the
-		// push cap must not be refused by this one.
-		connCap = max(*connsPerAddr, *socketsPerAddr+224)
+	connCap := *connsPerAddr
+	if connCap == 0 {
+		connCap = -1 // the server's "no cap"
 	}
 	pendingCap := *maxPending
 	if pendingCap == 0 {

@@ -77,7 +77,6 @@ func (l *RequestLog) Recent(limit int) []Request {
 	return out
 }
 
-// queryKeys lists the distinct parameter names of a raw query, sorted.
 // maxLoggedPath bounds a path as the request log and the log's lines keep
 // it: longer than any route, short enough that the log's thousand entries
 // do not each hold a path of 60 KB, as a request line may be.
@@ -86,6 +85,7 @@ const maxLoggedPath = 512
 // LoggedPath is p as the request log keeps it: cut at maxLoggedPath bytes.
 func LoggedPath(p string) string { return bounded.Text(p, maxLoggedPath) }
 
+// queryKeys lists the distinct parameter names of a raw query, sorted.
 func queryKeys(raw string) []string {
 	if raw == "" {
 		return nil
